@@ -1,0 +1,337 @@
+//! The control plane for scenarios and the harness, under `/_emulator` (a prefix Entra never
+//! uses): read and replace the directory, add and expire credentials, move the clock, read the
+//! audit log, and simulate an outage.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::AuditEntry;
+use crate::directory::{
+    App, ClientCertificate, ClientSecret, Directory, FederatedCredential, ManagedIdentity, Tenant,
+    TrustedIssuer,
+};
+use crate::state::AppState;
+
+/// Routes under `/_emulator`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/_emulator/directory",
+            get(get_directory).put(put_directory),
+        )
+        .route("/_emulator/tenants", post(add_tenant))
+        .route("/_emulator/tenants/{tenant}/apps", post(add_app))
+        .route(
+            "/_emulator/tenants/{tenant}/managedIdentities",
+            post(add_identity),
+        )
+        .route(
+            "/_emulator/tenants/{tenant}/apps/{app}/secrets",
+            post(add_secret),
+        )
+        .route(
+            "/_emulator/tenants/{tenant}/apps/{app}/secrets/{key}",
+            patch(update_secret).delete(delete_secret),
+        )
+        .route(
+            "/_emulator/tenants/{tenant}/apps/{app}/certificates",
+            post(add_certificate),
+        )
+        .route(
+            "/_emulator/tenants/{tenant}/principals/{client}/federatedCredentials",
+            post(add_federated_credential),
+        )
+        .route("/_emulator/issuers", post(add_issuer))
+        .route("/_emulator/clock", get(get_clock).post(move_clock))
+        .route("/_emulator/audit", get(get_audit))
+        .route("/_emulator/faults", put(put_faults))
+}
+
+type AdminResult<T> = Result<Json<T>, Response>;
+
+fn not_found(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": format!("{what} not found") })),
+    )
+        .into_response()
+}
+
+async fn get_directory(State(state): State<AppState>) -> Json<Directory> {
+    Json(state.directory())
+}
+
+async fn put_directory(
+    State(state): State<AppState>,
+    Json(directory): Json<Directory>,
+) -> StatusCode {
+    state.update_directory(|d| *d = directory);
+    StatusCode::NO_CONTENT
+}
+
+async fn add_tenant(
+    State(state): State<AppState>,
+    Json(tenant): Json<Tenant>,
+) -> AdminResult<Tenant> {
+    state.update_directory(|d| {
+        d.tenants.retain(|t| t.id != tenant.id);
+        d.tenants.push(tenant.clone());
+    });
+    Ok(Json(tenant))
+}
+
+fn with_tenant<T>(
+    state: &AppState,
+    tenant: &str,
+    change: impl FnOnce(&mut Tenant) -> Result<T, Response>,
+) -> Result<T, Response> {
+    state.update_directory(|d| match d.tenant_mut(tenant) {
+        Some(t) => change(t),
+        None => Err(not_found("tenant")),
+    })
+}
+
+fn with_app<T>(
+    state: &AppState,
+    tenant: &str,
+    app: &str,
+    change: impl FnOnce(&mut App) -> Result<T, Response>,
+) -> Result<T, Response> {
+    with_tenant(state, tenant, |t| {
+        match t
+            .apps
+            .iter_mut()
+            .find(|a| a.app_id.to_string().eq_ignore_ascii_case(app))
+        {
+            Some(a) => change(a),
+            None => Err(not_found("app")),
+        }
+    })
+}
+
+async fn add_app(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(app): Json<App>,
+) -> AdminResult<App> {
+    with_tenant(&state, &tenant, |t| {
+        t.apps.retain(|a| a.app_id != app.app_id);
+        t.apps.push(app.clone());
+        Ok(Json(app))
+    })
+}
+
+async fn add_identity(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(identity): Json<ManagedIdentity>,
+) -> AdminResult<ManagedIdentity> {
+    with_tenant(&state, &tenant, |t| {
+        t.managed_identities
+            .retain(|m| m.client_id != identity.client_id);
+        t.managed_identities.push(identity.clone());
+        Ok(Json(identity))
+    })
+}
+
+/// A new client secret; the value is generated when not given, like `az ad app credential reset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewSecret {
+    value: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    end: Option<OffsetDateTime>,
+}
+
+async fn add_secret(
+    State(state): State<AppState>,
+    Path((tenant, app)): Path<(String, String)>,
+    Json(new): Json<NewSecret>,
+) -> AdminResult<ClientSecret> {
+    let secret = ClientSecret {
+        key_id: Uuid::new_v4(),
+        value: new
+            .value
+            .unwrap_or_else(|| format!("{}~{}", "fake", Uuid::new_v4().simple())),
+        start: None,
+        end: new.end,
+    };
+    with_app(&state, &tenant, &app, |a| {
+        a.secrets.push(secret.clone());
+        Ok(Json(secret))
+    })
+}
+
+/// Changes a secret's expiry: `{"end": "2020-01-01T00:00:00Z"}` expires it at once.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SecretUpdate {
+    #[serde(with = "time::serde::rfc3339::option")]
+    end: Option<OffsetDateTime>,
+}
+
+async fn update_secret(
+    State(state): State<AppState>,
+    Path((tenant, app, key)): Path<(String, String, Uuid)>,
+    Json(update): Json<SecretUpdate>,
+) -> AdminResult<ClientSecret> {
+    with_app(&state, &tenant, &app, |a| {
+        let secret = a
+            .secrets
+            .iter_mut()
+            .find(|s| s.key_id == key)
+            .ok_or_else(|| not_found("secret"))?;
+        secret.end = update.end;
+        Ok(Json(secret.clone()))
+    })
+}
+
+async fn delete_secret(
+    State(state): State<AppState>,
+    Path((tenant, app, key)): Path<(String, String, Uuid)>,
+) -> Result<StatusCode, Response> {
+    with_app(&state, &tenant, &app, |a| {
+        let before = a.secrets.len();
+        a.secrets.retain(|s| s.key_id != key);
+        if a.secrets.len() == before {
+            Err(not_found("secret"))
+        } else {
+            Ok(StatusCode::NO_CONTENT)
+        }
+    })
+}
+
+async fn add_certificate(
+    State(state): State<AppState>,
+    Path((tenant, app)): Path<(String, String)>,
+    Json(certificate): Json<ClientCertificate>,
+) -> AdminResult<ClientCertificate> {
+    if crate::token::certificate_der(&certificate.pem).is_none() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "pem is not an X.509 certificate"})),
+        )
+            .into_response());
+    }
+    with_app(&state, &tenant, &app, |a| {
+        a.certificates.push(certificate.clone());
+        Ok(Json(certificate))
+    })
+}
+
+async fn add_federated_credential(
+    State(state): State<AppState>,
+    Path((tenant, client)): Path<(String, String)>,
+    Json(credential): Json<FederatedCredential>,
+) -> AdminResult<FederatedCredential> {
+    with_tenant(&state, &tenant, |t| {
+        let list = if let Some(app) = t
+            .apps
+            .iter_mut()
+            .find(|a| a.app_id.to_string().eq_ignore_ascii_case(&client))
+        {
+            &mut app.federated_credentials
+        } else if let Some(mi) = t
+            .managed_identities
+            .iter_mut()
+            .find(|m| m.client_id.to_string().eq_ignore_ascii_case(&client))
+        {
+            &mut mi.federated_credentials
+        } else {
+            return Err(not_found("app or managed identity"));
+        };
+        list.retain(|c| c.name != credential.name || credential.name.is_empty());
+        list.push(credential.clone());
+        Ok(Json(credential))
+    })
+}
+
+async fn add_issuer(
+    State(state): State<AppState>,
+    Json(issuer): Json<TrustedIssuer>,
+) -> Json<TrustedIssuer> {
+    state.update_directory(|d| {
+        d.issuers.retain(|i| i.issuer != issuer.issuer);
+        d.issuers.push(issuer.clone());
+    });
+    Json(issuer)
+}
+
+/// The clock as the admin API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockStatus {
+    now: i64,
+    offset_seconds: i64,
+    frozen: bool,
+}
+
+fn clock_status(state: &AppState) -> ClockStatus {
+    let (offset, frozen) = state.clock().status();
+    ClockStatus {
+        now: state.clock().unix(),
+        offset_seconds: offset.whole_seconds(),
+        frozen,
+    }
+}
+
+async fn get_clock(State(state): State<AppState>) -> Json<ClockStatus> {
+    Json(clock_status(&state))
+}
+
+/// `{"advanceSeconds": 3600}` and/or `{"freeze": true|false}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClockChange {
+    advance_seconds: Option<i64>,
+    freeze: Option<bool>,
+}
+
+async fn move_clock(
+    State(state): State<AppState>,
+    Json(change): Json<ClockChange>,
+) -> Json<ClockStatus> {
+    match change.freeze {
+        Some(true) => state.clock().freeze(),
+        Some(false) => state.clock().resume(),
+        None => {}
+    }
+    if let Some(seconds) = change.advance_seconds {
+        state.clock().advance(time::Duration::seconds(seconds));
+    }
+    Json(clock_status(&state))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    since: u64,
+}
+
+async fn get_audit(
+    State(state): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> Json<Vec<AuditEntry>> {
+    Json(state.audit().since(query.since))
+}
+
+/// `{"outage": true}` makes every token request fail as a transient Entra outage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Faults {
+    outage: bool,
+}
+
+async fn put_faults(State(state): State<AppState>, Json(faults): Json<Faults>) -> StatusCode {
+    state.outage.store(faults.outage, Ordering::Relaxed);
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,102 @@
+//! `fake-aad`: an Entra ID (Azure AD) emulator that unmodified clients (ESO, MSAL, adal,
+//! azure-identity, `az`) accept as `login.microsoftonline.com`.
+//!
+//! How the parts fit:
+//! - [`directory`] is the model (tenants, apps, secrets, certificates, managed identities,
+//!   federated credentials, trusted issuers) and also the `--directory` file format.
+//! - [`token`] serves `/{tenant}/oauth2/token` (v1) and `/{tenant}/oauth2/v2.0/token` (v2):
+//!   one file per credential kind, all issuing v1 access tokens ([`claims`]) signed with a
+//!   per-tenant key ([`keys`]).
+//! - [`discovery`] serves the OpenID documents, MSAL's instance discovery and the JWKS.
+//! - [`managed_identity`] serves the IMDS and App Service token shapes on a second, plain-HTTP
+//!   listener.
+//! - [`error`] is the single place an [`AadError`] becomes Entra's JSON error body.
+//! - [`admin`] is the `/_emulator` control plane: directory changes, clock, audit, faults.
+//! - [`server`] binds both listeners; [`config`] turns flags into a [`server::Options`].
+
+pub mod admin;
+pub mod audit;
+pub mod claims;
+pub mod config;
+pub mod directory;
+pub mod discovery;
+pub mod error;
+pub mod keys;
+pub mod managed_identity;
+pub mod server;
+pub mod state;
+pub mod token;
+pub mod wire;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+pub use directory::Directory;
+pub use error::AadError;
+pub use server::{FakeAad, Options};
+pub use state::{AppState, Settings};
+
+/// The HTTPS router: token endpoints, discovery and the admin API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(token::routes())
+        .merge(discovery::routes())
+        .merge(admin::routes())
+        .method_not_allowed_fallback(only_post)
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn(correlate))
+        .with_state(state)
+}
+
+/// The managed-identity router, for the plain-HTTP listener.
+pub fn managed_identity_router(state: AppState) -> Router {
+    managed_identity::routes()
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
+}
+
+/// AADSTS900561 for a GET on a token endpoint.
+async fn only_post(request: Request) -> Response {
+    if request.uri().path().ends_with("/token") {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": format!(
+                    "AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a {} request.",
+                    request.method()
+                ),
+                "error_codes": [900561],
+            })),
+        )
+            .into_response();
+    }
+    StatusCode::METHOD_NOT_ALLOWED.into_response()
+}
+
+/// Runs the request with its correlation id in scope and echoes `client-request-id`, as Entra does.
+async fn correlate(request: Request, next: Next) -> Response {
+    let sent = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok());
+    let id = sent.unwrap_or_else(Uuid::new_v4);
+    let mut response = error::CORRELATION_ID.scope(id, next.run(request)).await;
+    let headers = response.headers_mut();
+    if sent.is_some() {
+        headers.insert(
+            "client-request-id",
+            HeaderValue::from_str(&id.to_string()).expect("uuid is a header value"),
+        );
+    }
+    headers.insert(
+        "x-ms-request-id",
+        HeaderValue::from_str(&Uuid::new_v4().to_string()).expect("uuid is a header value"),
+    );
+    response
+}

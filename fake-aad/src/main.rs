@@ -1,0 +1,58 @@
+use anyhow::Context;
+use clap::Parser;
+use fake_aad::config::Args;
+use fake_aad::{AppState, FakeAad, Options};
+use fake_kit::{CertificateAuthority, Clock};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let directory = args.directory()?;
+    let ca = CertificateAuthority::load_or_generate(&args.state_dir)
+        .context("cannot prepare the local CA")?;
+    let tls = ca.issue_default(&args.tls_names)?.server_config()?;
+    let state = AppState::new(directory, Clock::system(), args.settings())?;
+    let identity_header = state_identity_header(&args, &state);
+    let aad = FakeAad::start(
+        Options {
+            listen: args.listen,
+            imds_listen: args.imds_listen,
+            tls,
+        },
+        state,
+    )
+    .await?;
+    println!("fake-aad listening on {}", aad.url());
+    println!(
+        "managed identity on {}/metadata/identity/oauth2/token",
+        aad.imds_url()
+    );
+    println!("IDENTITY_HEADER={identity_header}");
+    println!(
+        "CA certificate: {}",
+        args.state_dir.join("ca.pem").display()
+    );
+    shutdown_signal().await;
+    aad.shutdown().await;
+    Ok(())
+}
+
+fn state_identity_header(args: &Args, state: &AppState) -> String {
+    args.identity_header
+        .clone()
+        .unwrap_or_else(|| state.settings().identity_header.clone())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,127 @@
+//! Which resource a request is for: `resource=` on v1, `scope=.../.default` on v2.
+
+use crate::directory::Tenant;
+use crate::error::AadError;
+
+/// App ID URIs of the Microsoft resources the fake issues tokens for. Entra knows them as
+/// first-party service principals present in every tenant.
+const KNOWN_RESOURCES: &[&str] = &[
+    "https://vault.azure.net",
+    "https://vault.azure.cn",
+    "https://vault.usgovcloudapi.net",
+    "https://vault.microsoftazure.de",
+    "https://management.azure.com",
+    "https://management.core.windows.net",
+    "https://graph.microsoft.com",
+    "https://graph.windows.net",
+    "https://storage.azure.com",
+    "https://database.windows.net",
+];
+
+/// Scopes MSAL adds to every request; they name no resource.
+const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email"];
+
+/// The audience for a v1 request: the resource exactly as sent.
+pub fn from_resource(resource: Option<&str>, tenant: &Tenant) -> Result<String, AadError> {
+    let resource = resource
+        .filter(|r| !r.is_empty())
+        .ok_or(AadError::MissingParameter { name: "resource" })?;
+    check_known(resource, tenant)?;
+    Ok(resource.to_owned())
+}
+
+/// The audience for a v2 request: the one `<resource>/.default` scope, minus `/.default`.
+pub fn from_scope(scope: Option<&str>, tenant: &Tenant) -> Result<String, AadError> {
+    let scope = scope
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(AadError::MissingParameter { name: "scope" })?;
+    let resource_scopes: Vec<&str> = scope
+        .split_whitespace()
+        .filter(|s| !OIDC_SCOPES.contains(&s.to_ascii_lowercase().as_str()))
+        .collect();
+    let [single] = resource_scopes.as_slice() else {
+        return Err(AadError::InvalidScope {
+            scope: scope.to_owned(),
+        });
+    };
+    let Some(resource) = single.strip_suffix("/.default") else {
+        return Err(AadError::ScopeWithoutDefault {
+            scope: scope.to_owned(),
+        });
+    };
+    check_known(resource, tenant)?;
+    Ok(resource.to_owned())
+}
+
+fn check_known(resource: &str, tenant: &Tenant) -> Result<(), AadError> {
+    let normalized = resource.trim_end_matches('/').to_ascii_lowercase();
+    let known = KNOWN_RESOURCES.contains(&normalized.as_str())
+        || tenant.apps.iter().any(|app| {
+            let id = app.app_id.to_string();
+            normalized == id || normalized == format!("api://{id}")
+        });
+    if known {
+        Ok(())
+    } else {
+        Err(AadError::ResourceNotFound {
+            resource: resource.to_owned(),
+            tenant: tenant.display_name.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant() -> Tenant {
+        Tenant {
+            id: uuid::Uuid::nil(),
+            display_name: "Contoso".into(),
+            domains: vec![],
+            apps: vec![],
+            managed_identities: vec![],
+        }
+    }
+
+    #[test]
+    fn msal_scopes_resolve_to_the_resource() {
+        let aud = from_scope(
+            Some("https://vault.azure.net/.default openid offline_access profile"),
+            &tenant(),
+        );
+        assert_eq!(aud.unwrap(), "https://vault.azure.net");
+        // The Azure CLI asks for ARM with a double slash.
+        let aud = from_scope(
+            Some("https://management.core.windows.net//.default"),
+            &tenant(),
+        );
+        assert_eq!(aud.unwrap(), "https://management.core.windows.net/");
+    }
+
+    #[test]
+    fn scope_errors_carry_their_aadsts_codes() {
+        let t = tenant();
+        assert_eq!(
+            from_scope(Some("openid profile"), &t).unwrap_err().code(),
+            70011
+        );
+        assert_eq!(
+            from_scope(Some("https://vault.azure.net/user_impersonation"), &t)
+                .unwrap_err()
+                .code(),
+            1002012
+        );
+        assert_eq!(
+            from_scope(Some("https://nope.example/.default"), &t)
+                .unwrap_err()
+                .code(),
+            500011
+        );
+        assert_eq!(from_scope(None, &t).unwrap_err().code(), 900144);
+        assert_eq!(
+            from_resource(Some("https://vault.azure.net/"), &t).unwrap(),
+            "https://vault.azure.net/"
+        );
+    }
+}
