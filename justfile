@@ -1,0 +1,18 @@
+# Common commands. Plain cargo works too; see README.md.
+
+# Run every test (the README's test command).
+test:
+    cargo test --workspace
+
+# Lint gates CI applies.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Run the fake Entra ID with the example directory.
+fake-aad:
+    cargo run -p fake-aad -- --directory fake-aad/examples/directory.yaml
+
+# Review pending insta snapshots.
+review:
+    cargo insta review
