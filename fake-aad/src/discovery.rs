@@ -19,7 +19,7 @@ use crate::wire::{CloudAliases, InstanceDiscovery};
 
 /// Public-cloud login host names. MSAL Python's `WELL_KNOWN_AUTHORITY_HOSTS` and MSAL Go's
 /// `aadTrustedHostList` list these; instance discovery reports them as one cloud.
-const PUBLIC_CLOUD_HOSTS: &[&str] = &[
+pub const PUBLIC_CLOUD_HOSTS: &[&str] = &[
     "login.microsoftonline.com",
     "login.windows.net",
     "login.microsoft.com",

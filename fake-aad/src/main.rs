@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
         "CA certificate: {}",
         args.state_dir.join("ca.pem").display()
     );
-    shutdown_signal().await;
+    fake_kit::serve::shutdown_signal().await;
     aad.shutdown().await;
     Ok(())
 }
@@ -46,13 +46,4 @@ fn state_identity_header(args: &Args, state: &AppState) -> String {
     args.identity_header
         .clone()
         .unwrap_or_else(|| state.settings().identity_header.clone())
-}
-
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler installs");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

@@ -1,0 +1,302 @@
+//! The routing proxy: an HTTP proxy for `HTTPS_PROXY`/`HTTP_PROXY` that lets unmodified
+//! clients reach the fakes under Azure's real host names.
+//!
+//! `CONNECT login.microsoftonline.com:443` is tunnelled to fake-aad and
+//! `CONNECT {vault}.vault.azure.net:443` to fake-akv; TLS stays end to end between the client
+//! and the fake, which presents a certificate for the real name from the local CA. Plain-HTTP
+//! requests in absolute form are forwarded the same way (the IMDS address `169.254.169.254`
+//! goes to fake-aad's managed-identity listener). Every other host is refused at once with a
+//! 403 that says why, so nothing leaks to the internet.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, copy_bidirectional};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The largest request head the proxy reads before giving up.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Which backend serves a host name.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// An exact host (`login.microsoftonline.com`) or a suffix starting with a dot
+    /// (`.vault.azure.net`, matching `{vault}.vault.azure.net`).
+    pub host: String,
+    /// The port clients use (443 for HTTPS, 80 for IMDS).
+    pub port: u16,
+    /// Where the fake listens.
+    pub backend: SocketAddr,
+}
+
+impl Route {
+    fn matches(&self, host: &str, port: u16) -> bool {
+        let host = host.to_ascii_lowercase();
+        port == self.port
+            && match self.host.strip_prefix('.') {
+                Some(suffix) => host
+                    .strip_suffix(suffix)
+                    .is_some_and(|label| label.ends_with('.') && label.len() > 1),
+                None => host == self.host,
+            }
+    }
+}
+
+/// The public-cloud routes: Entra's host names to `aad`, `*.vault.azure.net` to `akv`, and
+/// the IMDS address to `imds`.
+#[must_use]
+pub fn azure_routes(aad: SocketAddr, akv: Option<SocketAddr>, imds: SocketAddr) -> Vec<Route> {
+    let mut routes: Vec<Route> = fake_aad::discovery::PUBLIC_CLOUD_HOSTS
+        .iter()
+        .map(|host| Route {
+            host: (*host).to_owned(),
+            port: 443,
+            backend: aad,
+        })
+        .collect();
+    if let Some(akv) = akv {
+        routes.push(Route {
+            host: ".vault.azure.net".to_owned(),
+            port: 443,
+            backend: akv,
+        });
+    }
+    routes.push(Route {
+        host: "169.254.169.254".to_owned(),
+        port: 80,
+        backend: imds,
+    });
+    routes
+}
+
+/// A running proxy.
+#[derive(Debug)]
+pub struct Proxy {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// The proxy could not bind.
+#[derive(Debug, thiserror::Error)]
+#[error("routing proxy cannot listen on {addr}: {source}")]
+pub struct ProxyError {
+    addr: SocketAddr,
+    #[source]
+    source: std::io::Error,
+}
+
+impl Proxy {
+    /// Binds `listen` and starts routing.
+    pub async fn start(listen: SocketAddr, routes: Vec<Route>) -> Result<Self, ProxyError> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| ProxyError {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ProxyError {
+            addr: listen,
+            source,
+        })?;
+        let (stop, mut stopped) = watch::channel(false);
+        let routes = Arc::new(routes);
+        let task = tokio::spawn(async move {
+            loop {
+                let (client, peer) = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok(pair) => pair,
+                        Err(error) => {
+                            tracing::warn!(%error, "proxy accept failed");
+                            continue;
+                        }
+                    },
+                    _ = stopped.changed() => break,
+                };
+                let routes = routes.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = handle(client, &routes).await {
+                        tracing::debug!(%peer, %error, "proxy connection ended");
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, stop, task })
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the value for `HTTPS_PROXY`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting; open tunnels end with their clients.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn handle(mut client: TcpStream, routes: &[Route]) -> std::io::Result<()> {
+    let (head, rest) = read_head(&mut client).await?;
+    let Some(request_line) = head.lines().next() else {
+        return Ok(());
+    };
+    let mut parts = request_line.split_whitespace();
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return refuse(&mut client, 400, "malformed request line").await;
+    };
+    if method.eq_ignore_ascii_case("CONNECT") {
+        let Some((host, port)) = split_host_port(target, 443) else {
+            return refuse(&mut client, 400, "CONNECT needs host:port").await;
+        };
+        let Some(route) = routes.iter().find(|r| r.matches(&host, port)) else {
+            tracing::info!(%host, port, "proxy refused CONNECT");
+            return refuse(&mut client, 403, &refusal(&host, port, routes)).await;
+        };
+        let mut upstream = TcpStream::connect(route.backend).await?;
+        upstream.set_nodelay(true)?;
+        client
+            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            .await?;
+        if !rest.is_empty() {
+            upstream.write_all(&rest).await?;
+        }
+        copy_bidirectional(&mut client, &mut upstream).await?;
+        return Ok(());
+    }
+    // Plain HTTP through the proxy: the request line carries an absolute URL.
+    let Ok(url) = url::Url::parse(target) else {
+        return refuse(&mut client, 400, "a proxied request needs an absolute URL").await;
+    };
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let Some(route) = routes.iter().find(|r| r.matches(&host, port)) else {
+        tracing::info!(%host, port, "proxy refused request");
+        return refuse(&mut client, 403, &refusal(&host, port, routes)).await;
+    };
+    let origin_form = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut rewritten = format!("{method} {origin_form} HTTP/1.1\r\n");
+    for line in head.lines().skip(1).filter(|l| !l.is_empty()) {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        if name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("proxy-connection")
+        {
+            continue;
+        }
+        rewritten.push_str(line);
+        rewritten.push_str("\r\n");
+    }
+    // One request per connection keeps the forwarding a plain byte pipe.
+    rewritten.push_str("Connection: close\r\n\r\n");
+    let mut upstream = TcpStream::connect(route.backend).await?;
+    upstream.write_all(rewritten.as_bytes()).await?;
+    upstream.write_all(&rest).await?;
+    copy_bidirectional(&mut client, &mut upstream).await?;
+    Ok(())
+}
+
+/// Reads up to the blank line that ends the request head; returns the head and whatever
+/// bytes arrived after it.
+async fn read_head(client: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
+    let mut buffer = Vec::with_capacity(1024);
+    let mut chunk = [0_u8; 2048];
+    loop {
+        let read = client.read(&mut chunk).await?;
+        if read == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let rest = buffer.split_off(end + 4);
+            return Ok((String::from_utf8_lossy(&buffer).into_owned(), rest));
+        }
+        if buffer.len() > MAX_HEAD {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
+    }
+}
+
+fn split_host_port(target: &str, default_port: u16) -> Option<(String, u16)> {
+    match target.rsplit_once(':') {
+        Some((host, port)) => Some((host.trim_matches(['[', ']']).to_owned(), port.parse().ok()?)),
+        None => Some((target.to_owned(), default_port)),
+    }
+}
+
+fn refusal(host: &str, port: u16, routes: &[Route]) -> String {
+    let served: Vec<String> = routes
+        .iter()
+        .map(|r| {
+            let host = if r.host.starts_with('.') {
+                format!("*{}", r.host)
+            } else {
+                r.host.clone()
+            };
+            format!("{host}:{}", r.port)
+        })
+        .collect();
+    format!(
+        "harness routing proxy refuses {host}:{port}: only hosts served by the local fakes are reachable ({}). Nothing is forwarded to the internet.",
+        served.join(", ")
+    )
+}
+
+async fn refuse(client: &mut TcpStream, status: u16, message: &str) -> std::io::Result<()> {
+    let reason = match status {
+        400 => "Bad Request",
+        _ => "Forbidden",
+    };
+    let body = format!("{message}\n");
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    client.write_all(response.as_bytes()).await?;
+    client.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(host: &str) -> Route {
+        Route {
+            host: host.to_owned(),
+            port: 443,
+            backend: "127.0.0.1:1".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn suffix_routes_match_one_label_deep_or_more_but_not_the_bare_suffix() {
+        let vaults = route(".vault.azure.net");
+        assert!(vaults.matches("my-key-vault.vault.azure.net", 443));
+        assert!(vaults.matches("MY-KEY-VAULT.Vault.Azure.Net", 443));
+        assert!(!vaults.matches("vault.azure.net", 443));
+        assert!(!vaults.matches("evilvault.azure.net", 443));
+        assert!(!vaults.matches("my-key-vault.vault.azure.net", 8443));
+        assert!(route("login.microsoftonline.com").matches("login.microsoftonline.com", 443));
+    }
+
+    #[test]
+    fn host_port_split_handles_ipv6_and_defaults() {
+        assert_eq!(split_host_port("a.b:443", 80), Some(("a.b".into(), 443)));
+        assert_eq!(
+            split_host_port("[::1]:8443", 80),
+            Some(("::1".into(), 8443))
+        );
+        assert_eq!(split_host_port("a.b", 80), Some(("a.b".into(), 80)));
+        assert_eq!(split_host_port("a.b:x", 80), None);
+    }
+}

@@ -1,0 +1,281 @@
+//! `harness serve`: the fakes, the routing proxy and the managed-identity endpoint in one
+//! process, plus the environment that points unmodified clients at them.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use fake_aad::directory::{App, ClientSecret, ManagedIdentity, Tenant};
+use fake_aad::{AppState, Directory, FakeAad, Settings};
+use fake_kit::{CertificateAuthority, Clock};
+use uuid::Uuid;
+
+use crate::proxy::{Proxy, azure_routes};
+
+/// The vault the default world declares, as in the seed articles.
+pub const DEFAULT_VAULT: &str = "my-key-vault";
+
+/// Files kept in the state directory.
+const DIRECTORY_FILE: &str = "directory.json";
+const BUNDLE_FILE: &str = "ca-bundle.pem";
+
+/// Errors while starting the bench.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The CA could not be created or loaded.
+    #[error("local CA: {0}")]
+    Pki(#[from] fake_kit::PkiError),
+    /// A listener could not bind.
+    #[error(transparent)]
+    Listen(#[from] fake_kit::ServeError),
+    /// The proxy could not bind.
+    #[error(transparent)]
+    Proxy(#[from] crate::proxy::ProxyError),
+    /// A state file could not be read or written.
+    #[error("{path}: {source}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A state or config file is not valid.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The HTTP client for external issuers could not be built.
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+/// How to start the bench.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where the CA, the CA bundle and durable state live.
+    pub state_dir: PathBuf,
+    /// A directory file to start from; otherwise the state directory's, otherwise the default world.
+    pub directory: Option<PathBuf>,
+    /// The proxy's listen address.
+    pub proxy_listen: SocketAddr,
+}
+
+/// The running bench.
+pub struct Bench {
+    aad: FakeAad,
+    proxy: Proxy,
+    state_dir: PathBuf,
+    credentials: Option<(Uuid, Uuid, String)>,
+}
+
+impl Bench {
+    /// Starts fake-aad and the routing proxy.
+    pub async fn start(options: Options) -> Result<Self, ServeError> {
+        std::fs::create_dir_all(&options.state_dir).map_err(|source| ServeError::State {
+            path: options.state_dir.clone(),
+            source,
+        })?;
+        let ca = CertificateAuthority::load_or_generate(&options.state_dir)?;
+        write_bundle(&options.state_dir, ca.cert_pem())?;
+        let tls = ca.issue_default(&[])?.server_config()?;
+        let directory = load_directory(&options)?;
+        let credentials = first_secret(&directory);
+        let state = AppState::new(directory, Clock::system(), Settings::default())
+            .map_err(|e| ServeError::Http(e.to_string()))?;
+        let aad = FakeAad::start(
+            fake_aad::Options {
+                listen: loopback(),
+                imds_listen: loopback(),
+                tls,
+            },
+            state,
+        )
+        .await?;
+        let imds = imds_addr(&aad);
+        let proxy =
+            Proxy::start(options.proxy_listen, azure_routes(aad.addr(), None, imds)).await?;
+        Ok(Self {
+            aad,
+            proxy,
+            state_dir: options.state_dir,
+            credentials,
+        })
+    }
+
+    /// The environment for clients: proxy, trust, credentials and direct endpoints.
+    #[must_use]
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let bundle = self.state_dir.join(BUNDLE_FILE).display().to_string();
+        let ca = self.state_dir.join("ca.pem").display().to_string();
+        let imds = self.aad.imds_url();
+        let mut env = vec![
+            ("HTTPS_PROXY", self.proxy.url()),
+            ("HTTP_PROXY", self.proxy.url()),
+            ("NO_PROXY", "localhost,127.0.0.1,::1".to_owned()),
+            ("SSL_CERT_FILE", bundle.clone()),
+            ("REQUESTS_CA_BUNDLE", bundle),
+            ("NODE_EXTRA_CA_CERTS", ca),
+            (
+                "AZURE_KEYVAULT_URL",
+                format!("https://{DEFAULT_VAULT}.vault.azure.net"),
+            ),
+            ("FAKE_AAD_ENDPOINT", self.aad.url()),
+            ("IDENTITY_ENDPOINT", format!("{imds}/msi/token")),
+            (
+                "IDENTITY_HEADER",
+                self.aad.state().settings().identity_header.clone(),
+            ),
+            (
+                "MSI_ENDPOINT",
+                format!("{imds}/metadata/identity/oauth2/token"),
+            ),
+        ];
+        if let Some((tenant, client, secret)) = &self.credentials {
+            env.push(("AZURE_TENANT_ID", tenant.to_string()));
+            env.push(("AZURE_CLIENT_ID", client.to_string()));
+            env.push(("AZURE_CLIENT_SECRET", secret.clone()));
+        }
+        env
+    }
+
+    /// The environment as `export` lines for a POSIX shell.
+    #[must_use]
+    pub fn env_script(&self) -> String {
+        self.env()
+            .iter()
+            .fold(String::new(), |mut out, (key, value)| {
+                let _ = writeln!(out, "export {key}={}", shell_quote(value));
+                out
+            })
+    }
+
+    /// fake-aad, for in-process control.
+    #[must_use]
+    pub fn aad(&self) -> &FakeAad {
+        &self.aad
+    }
+
+    /// The routing proxy.
+    #[must_use]
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
+    }
+
+    /// Stops everything gracefully.
+    pub async fn shutdown(self) {
+        self.proxy.shutdown().await;
+        self.aad.shutdown().await;
+    }
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn imds_addr(aad: &FakeAad) -> SocketAddr {
+    aad.imds_url()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("fake-aad reports its IMDS address as http://ip:port")
+}
+
+/// The system roots plus our CA, for clients whose trust store setting replaces the defaults
+/// (`SSL_CERT_FILE` for Go and OpenSSL, `REQUESTS_CA_BUNDLE` for Python requests).
+fn write_bundle(dir: &Path, ca_pem: &str) -> Result<(), ServeError> {
+    let system = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+    ]
+    .iter()
+    .find_map(|p| std::fs::read_to_string(p).ok())
+    .unwrap_or_default();
+    let path = dir.join(BUNDLE_FILE);
+    std::fs::write(&path, format!("{system}\n{ca_pem}"))
+        .map_err(|source| ServeError::State { path, source })
+}
+
+fn load_directory(options: &Options) -> Result<Directory, ServeError> {
+    let saved = options.state_dir.join(DIRECTORY_FILE);
+    let path = match &options.directory {
+        Some(path) => path.clone(),
+        None if saved.exists() => saved.clone(),
+        None => {
+            let directory = default_directory();
+            let text = serde_json::to_string_pretty(&directory).expect("directory serialises");
+            std::fs::write(&saved, text).map_err(|source| ServeError::State {
+                path: saved.clone(),
+                source,
+            })?;
+            return Ok(directory);
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ServeError::State {
+        path: path.clone(),
+        source,
+    })?;
+    Directory::from_yaml(&text).map_err(|e| ServeError::Invalid {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// One tenant, an app registration with a client secret, and a managed identity: the world
+/// the seed articles assume, with fresh ids.
+#[must_use]
+pub fn default_directory() -> Directory {
+    Directory {
+        tenants: vec![Tenant {
+            id: Uuid::new_v4(),
+            display_name: "Default Directory".to_owned(),
+            domains: vec!["harness.onmicrosoft.com".to_owned()],
+            apps: vec![App {
+                app_id: Uuid::new_v4(),
+                object_id: Uuid::new_v4(),
+                display_name: "eso-app".to_owned(),
+                secrets: vec![ClientSecret {
+                    key_id: Uuid::new_v4(),
+                    value: format!("harness~{}", Uuid::new_v4().simple()),
+                    start: None,
+                    end: None,
+                }],
+                certificates: vec![],
+                federated_credentials: vec![],
+            }],
+            managed_identities: vec![ManagedIdentity {
+                name: "eso-identity".to_owned(),
+                client_id: Uuid::new_v4(),
+                principal_id: Uuid::new_v4(),
+                resource_id: None,
+                federated_credentials: vec![],
+            }],
+        }],
+        issuers: vec![],
+        default_managed_identity: None,
+    }
+}
+
+fn first_secret(directory: &Directory) -> Option<(Uuid, Uuid, String)> {
+    directory.tenants.iter().find_map(|tenant| {
+        tenant.apps.iter().find_map(|app| {
+            app.secrets
+                .first()
+                .map(|secret| (tenant.id, app.app_id, secret.value.clone()))
+        })
+    })
+}
+
+fn shell_quote(value: &str) -> String {
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:,~@".contains(c))
+    {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
