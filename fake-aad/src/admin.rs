@@ -58,6 +58,15 @@ pub fn routes() -> Router<AppState> {
 
 type AdminResult<T> = Result<Json<T>, Response>;
 
+fn persist_failed(error: &std::io::Error) -> Response {
+    tracing::error!(%error, "cannot persist the directory");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "error": format!("cannot persist the directory: {error}") })),
+    )
+        .into_response()
+}
+
 fn not_found(what: &str) -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -73,19 +82,23 @@ async fn get_directory(State(state): State<AppState>) -> Json<Directory> {
 async fn put_directory(
     State(state): State<AppState>,
     Json(directory): Json<Directory>,
-) -> StatusCode {
-    state.update_directory(|d| *d = directory);
-    StatusCode::NO_CONTENT
+) -> Result<StatusCode, Response> {
+    state
+        .update_directory(|d| *d = directory)
+        .map_err(|e| persist_failed(&e))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn add_tenant(
     State(state): State<AppState>,
     Json(tenant): Json<Tenant>,
 ) -> AdminResult<Tenant> {
-    state.update_directory(|d| {
-        d.tenants.retain(|t| t.id != tenant.id);
-        d.tenants.push(tenant.clone());
-    });
+    state
+        .update_directory(|d| {
+            d.tenants.retain(|t| t.id != tenant.id);
+            d.tenants.push(tenant.clone());
+        })
+        .map_err(|e| persist_failed(&e))?;
     Ok(Json(tenant))
 }
 
@@ -94,10 +107,12 @@ fn with_tenant<T>(
     tenant: &str,
     change: impl FnOnce(&mut Tenant) -> Result<T, Response>,
 ) -> Result<T, Response> {
-    state.update_directory(|d| match d.tenant_mut(tenant) {
-        Some(t) => change(t),
-        None => Err(not_found("tenant")),
-    })
+    state
+        .update_directory(|d| match d.tenant_mut(tenant) {
+            Some(t) => change(t),
+            None => Err(not_found("tenant")),
+        })
+        .map_err(|e| persist_failed(&e))?
 }
 
 fn with_app<T>(
@@ -258,12 +273,14 @@ async fn add_federated_credential(
 async fn add_issuer(
     State(state): State<AppState>,
     Json(issuer): Json<TrustedIssuer>,
-) -> Json<TrustedIssuer> {
-    state.update_directory(|d| {
-        d.issuers.retain(|i| i.issuer != issuer.issuer);
-        d.issuers.push(issuer.clone());
-    });
-    Json(issuer)
+) -> AdminResult<TrustedIssuer> {
+    state
+        .update_directory(|d| {
+            d.issuers.retain(|i| i.issuer != issuer.issuer);
+            d.issuers.push(issuer.clone());
+        })
+        .map_err(|e| persist_failed(&e))?;
+    Ok(Json(issuer))
 }
 
 /// The clock as the admin API shows it.

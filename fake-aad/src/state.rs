@@ -20,6 +20,9 @@ pub struct Settings {
     /// Extra roots (PEM) trusted when fetching an external issuer's keys, e.g. a local
     /// kube-apiserver's CA.
     pub extra_roots_pem: Vec<String>,
+    /// When set, the directory is rewritten here (crash-safely) after every change and before
+    /// the change is acknowledged.
+    pub journal: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -28,6 +31,7 @@ impl Default for Settings {
             token_lifetime: 3599,
             identity_header: Uuid::new_v4().simple().to_string(),
             extra_roots_pem: Vec::new(),
+            journal: None,
         }
     }
 }
@@ -74,9 +78,19 @@ impl AppState {
         self.directory.read().expect("directory lock").clone()
     }
 
-    /// Changes the directory under the write lock.
-    pub fn update_directory<T>(&self, change: impl FnOnce(&mut Directory) -> T) -> T {
-        change(&mut self.directory.write().expect("directory lock"))
+    /// Changes the directory under the write lock and, with a journal, persists it before
+    /// returning, so an acknowledged change survives a crash.
+    pub fn update_directory<T>(
+        &self,
+        change: impl FnOnce(&mut Directory) -> T,
+    ) -> Result<T, std::io::Error> {
+        let mut directory = self.directory.write().expect("directory lock");
+        let result = change(&mut directory);
+        if let Some(journal) = &self.settings.journal {
+            let text = serde_json::to_vec_pretty(&*directory).expect("directory serialises");
+            fake_kit::durable::write_atomic(journal, &text)?;
+        }
+        Ok(result)
     }
 
     /// The clock every expiry decision reads.

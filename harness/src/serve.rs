@@ -84,7 +84,11 @@ impl Bench {
         let tls = ca.issue_default(&[])?.server_config()?;
         let directory = load_directory(&options)?;
         let credentials = first_secret(&directory);
-        let state = AppState::new(directory, Clock::system(), Settings::default())
+        let settings = Settings {
+            journal: Some(options.state_dir.join(DIRECTORY_FILE)),
+            ..Settings::default()
+        };
+        let state = AppState::new(directory, Clock::system(), settings)
             .map_err(|e| ServeError::Http(e.to_string()))?;
         let aad = FakeAad::start(
             fake_aad::Options {
@@ -206,8 +210,8 @@ fn load_directory(options: &Options) -> Result<Directory, ServeError> {
         None if saved.exists() => saved.clone(),
         None => {
             let directory = default_directory();
-            let text = serde_json::to_string_pretty(&directory).expect("directory serialises");
-            std::fs::write(&saved, text).map_err(|source| ServeError::State {
+            let text = serde_json::to_vec_pretty(&directory).expect("directory serialises");
+            fake_kit::durable::write_atomic(&saved, &text).map_err(|source| ServeError::State {
                 path: saved.clone(),
                 source,
             })?;

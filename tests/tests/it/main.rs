@@ -1,0 +1,11 @@
+//! The fakes driven by real client libraries over real TLS on loopback. One binary, one module
+//! per concept; each module's doc says what belongs there.
+
+mod support;
+
+mod errors;
+mod identity;
+mod msal;
+mod node;
+mod token_shape;
+mod toolchains;
