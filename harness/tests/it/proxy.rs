@@ -21,8 +21,7 @@ fn env(bench: &Bench, key: &str) -> String {
     bench
         .env()
         .into_iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v)
+        .find_map(|(k, v)| (k == key).then_some(v))
         .unwrap_or_else(|| panic!("{key} is exported"))
 }
 
