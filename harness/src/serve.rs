@@ -67,6 +67,7 @@ pub struct Options {
 /// The running bench.
 pub struct Bench {
     aad: FakeAad,
+    arm: fake_kit::Served,
     proxy: Proxy,
     state_dir: PathBuf,
     credentials: Option<(Uuid, Uuid, String)>,
@@ -94,16 +95,28 @@ impl Bench {
             fake_aad::Options {
                 listen: loopback(),
                 imds_listen: loopback(),
-                tls,
+                tls: tls.clone(),
             },
             state,
         )
         .await?;
+        let arm = fake_kit::serve::spawn_tls(
+            loopback(),
+            tls.clone(),
+            crate::arm::router(aad.state().clone()),
+        )
+        .await?;
         let imds = imds_addr(&aad);
-        let proxy =
-            Proxy::start(options.proxy_listen, azure_routes(aad.addr(), None, imds)).await?;
+        let mut routes = azure_routes(aad.addr(), None, imds);
+        routes.push(crate::proxy::Route {
+            host: "management.azure.com".to_owned(),
+            port: 443,
+            backend: arm.addr(),
+        });
+        let proxy = Proxy::start(options.proxy_listen, routes).await?;
         Ok(Self {
             aad,
+            arm,
             proxy,
             state_dir: options.state_dir,
             credentials,
@@ -172,6 +185,7 @@ impl Bench {
     /// Stops everything gracefully.
     pub async fn shutdown(self) {
         self.proxy.shutdown().await;
+        self.arm.shutdown().await;
         self.aad.shutdown().await;
     }
 }
