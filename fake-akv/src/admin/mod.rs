@@ -1,0 +1,39 @@
+//! The control plane under `/_emulator` (a prefix Key Vault never uses): vaults, clock,
+//! audit log and fault injection. Unauthenticated, like fake-aad's.
+
+mod handlers;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+/// Routes under `/_emulator`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/_emulator/vaults",
+            get(handlers::list_vaults).post(handlers::put_vault),
+        )
+        .route(
+            "/_emulator/vaults/{name}",
+            get(handlers::get_vault)
+                .put(handlers::put_named_vault)
+                .delete(handlers::delete_vault),
+        )
+        .route(
+            "/_emulator/defaultVault",
+            get(handlers::get_default_vault).put(handlers::put_default_vault),
+        )
+        .route(
+            "/_emulator/clock",
+            get(handlers::get_clock).post(handlers::move_clock),
+        )
+        .route("/_emulator/audit", get(handlers::get_audit))
+        .route(
+            "/_emulator/faults",
+            get(handlers::get_faults)
+                .put(handlers::put_faults)
+                .delete(handlers::clear_faults),
+        )
+}

@@ -1,0 +1,55 @@
+//! The audit log: one entry per data-plane request, readable at `/_emulator/audit?since=N` so
+//! scenarios can assert who read what, and how often.
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+/// One request.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// Unix seconds on the fake's clock.
+    pub time: i64,
+    /// Vault name (empty when no vault answered).
+    pub vault: String,
+    /// Caller `oid`, when a token was accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_oid: Option<String>,
+    /// Caller `appid`, when a token was accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_appid: Option<String>,
+    /// HTTP method.
+    pub method: String,
+    /// Swagger operationId, or empty when the request was refused before routing.
+    pub operation: String,
+    /// Object name in the path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_name: Option<String>,
+    /// HTTP status answered.
+    pub status: u16,
+}
+
+/// The shared, append-only log.
+#[derive(Clone, Debug, Default)]
+pub struct AuditLog {
+    entries: Arc<Mutex<Vec<AuditEntry>>>,
+}
+
+impl AuditLog {
+    /// Appends an entry, numbering it.
+    pub fn record(&self, mut entry: AuditEntry) {
+        let mut entries = self.entries.lock().expect("audit lock");
+        entry.seq = entries.len() as u64 + 1;
+        entries.push(entry);
+    }
+
+    /// Entries after `since` (a `seq`), oldest first.
+    #[must_use]
+    pub fn since(&self, since: u64) -> Vec<AuditEntry> {
+        let entries = self.entries.lock().expect("audit lock");
+        entries.iter().filter(|e| e.seq > since).cloned().collect()
+    }
+}

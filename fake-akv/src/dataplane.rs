@@ -1,0 +1,244 @@
+//! The pipeline every Key Vault request goes through, in Key Vault's order:
+//! vault by host → injected faults → authentication (401 challenge before anything else is
+//! looked at, §2.4) → route → name and `api-version` checks → authorization → handler → audit.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use crate::audit::AuditEntry;
+use crate::auth::rbac::Requirement;
+use crate::auth::{self, rbac};
+use crate::error::{AkvError, Challenge};
+use crate::extract::{self, RequestHost};
+use crate::keys::{self, KeyOperation};
+use crate::paging::{PageRequest, encode_component};
+use crate::secrets::wire::Recovery;
+use crate::secrets::{self, SecretOperation};
+use crate::state::{AppState, Vault};
+use crate::vault::valid_object_name;
+
+/// The vault's region, handed to the header middleware as a response extension.
+#[derive(Clone, Debug)]
+pub struct VaultRegion(pub String);
+
+/// What a handler needs to know about its request.
+pub struct RequestContext<'a> {
+    /// The state (clock, backup key).
+    pub state: &'a AppState,
+    /// The vault addressed.
+    pub vault: &'a Vault,
+    /// The host the request was sent to, for ids and links.
+    pub host: &'a RequestHost,
+    /// The validated `api-version`.
+    pub api_version: &'a str,
+    /// Query parameters.
+    pub query: &'a BTreeMap<String, String>,
+    /// Now, on the fake's clock (Unix seconds).
+    pub now: i64,
+}
+
+impl RequestContext<'_> {
+    /// Base of object ids.
+    #[must_use]
+    pub fn id_base(&self) -> String {
+        self.host.id_base()
+    }
+
+    /// The absolute link base for the next page of `path`.
+    #[must_use]
+    pub fn link_base(&self, path: &str) -> String {
+        format!(
+            "{}{path}?api-version={}",
+            self.host.link_base(),
+            encode_component(self.api_version)
+        )
+    }
+
+    /// Paging parameters of this request.
+    pub fn page_request(&self) -> Result<PageRequest, AkvError> {
+        PageRequest::from_query(
+            self.query.get("maxresults").map(String::as_str),
+            self.query.get("$skiptoken").map(String::as_str),
+        )
+    }
+
+    /// The vault's recovery level and days.
+    #[must_use]
+    pub fn recovery(&self) -> Recovery {
+        let retention = self.vault.retention();
+        Recovery::new(retention.days, retention.purge_protection)
+    }
+}
+
+/// A routed data-plane operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// A secret operation.
+    Secret(SecretOperation),
+    /// A key operation.
+    Key(KeyOperation),
+}
+
+impl Operation {
+    /// Routes a method and path segments; `None` answers 405.
+    #[must_use]
+    pub fn classify(method: &Method, segments: &[&str]) -> Option<Self> {
+        SecretOperation::classify(method, segments)
+            .map(Operation::Secret)
+            .or_else(|| KeyOperation::classify(method, segments).map(Operation::Key))
+    }
+
+    /// The swagger `operationId`.
+    #[must_use]
+    pub fn operation_id(&self) -> &'static str {
+        match self {
+            Operation::Secret(op) => op.operation_id(),
+            Operation::Key(op) => op.operation_id(),
+        }
+    }
+
+    /// The object name in the path.
+    #[must_use]
+    pub fn object(&self) -> Option<&str> {
+        match self {
+            Operation::Secret(op) => op.object(),
+            Operation::Key(op) => op.object(),
+        }
+    }
+
+    /// What the caller needs.
+    #[must_use]
+    pub fn requirement(&self) -> Requirement {
+        match self {
+            Operation::Secret(op) => op.requirement(),
+            Operation::Key(op) => op.requirement(),
+        }
+    }
+}
+
+/// The fallback handler serving every data-plane path.
+pub async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut audit = AuditEntry {
+        seq: 0,
+        time: state.clock().unix(),
+        vault: String::new(),
+        caller_oid: None,
+        caller_appid: None,
+        method: method.to_string(),
+        operation: String::new(),
+        object_name: None,
+        status: 0,
+    };
+    let mut region = None;
+    let mut response = match pipeline(
+        &state,
+        &method,
+        &uri,
+        &headers,
+        &body,
+        &mut audit,
+        &mut region,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    if let Some(region) = region {
+        response.extensions_mut().insert(VaultRegion(region));
+    }
+    audit.status = response.status().as_u16();
+    state.audit().record(audit);
+    response
+}
+
+async fn pipeline(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    audit: &mut AuditEntry,
+    region: &mut Option<String>,
+) -> Result<Response, AkvError> {
+    let host = RequestHost::from_request(uri, headers)
+        .ok_or_else(|| AkvError::VaultNotFound(String::new()))?;
+    let named = host.vault_label().and_then(|label| state.vault(label));
+    let vault = if host.names_a_vault() {
+        named
+    } else {
+        named.or_else(|| state.default_vault().and_then(|name| state.vault(&name)))
+    }
+    .ok_or_else(|| AkvError::VaultNotFound(host.host.clone()))?;
+    let spec = vault.spec();
+    audit.vault.clone_from(&spec.name);
+    *region = Some(spec.location.clone());
+
+    if let Some((status, retry_after)) = state.take_fault() {
+        return Err(if status == StatusCode::TOO_MANY_REQUESTS {
+            AkvError::Throttled { retry_after }
+        } else {
+            AkvError::Injected(status)
+        });
+    }
+
+    let challenge = Challenge {
+        authority: state.settings().challenge_authority.clone(),
+        tenant: spec.tenant_id,
+    };
+    let verifier = state.verifier();
+    let caller = auth::authenticate(headers, challenge, &verifier, state.clock().unix()).await?;
+    audit.caller_oid = Some(caller.oid.clone());
+    audit.caller_appid = Some(caller.appid.clone());
+
+    let mut segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
+    if segments.len() > 1 && segments.last() == Some(&"") {
+        segments.pop();
+    }
+    let operation = Operation::classify(method, &segments)
+        .ok_or_else(|| AkvError::MethodNotAllowed(method.to_string()))?;
+    operation.operation_id().clone_into(&mut audit.operation);
+    audit.object_name = operation.object().map(str::to_owned);
+    if let Some(name) = operation.object()
+        && !valid_object_name(name)
+    {
+        return Err(AkvError::InvalidName(name.to_owned()));
+    }
+
+    let query: BTreeMap<String, String> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let api_version = extract::api_version(query.get("api-version").map(String::as_str))?;
+    let assignment = rbac::authorize(&spec, &caller, &operation.requirement())?;
+
+    let cx = RequestContext {
+        state,
+        vault: &vault,
+        host: &host,
+        api_version: &api_version,
+        query: &query,
+        now: state.clock().unix(),
+    };
+    let mut response = match operation {
+        Operation::Secret(op) => secrets::handlers::dispatch(&cx, op, body)?,
+        Operation::Key(op) => keys::handlers::dispatch(&cx, op, body)?,
+    };
+    if let Some(id) = assignment {
+        // Sent after successful RBAC authorization (§2.3).
+        if let Ok(value) = HeaderValue::from_str(&id.simple().to_string()) {
+            response
+                .headers_mut()
+                .insert("x-ms-keyvault-rbac-assignment-id", value);
+        }
+    }
+    Ok(response)
+}

@@ -1,0 +1,68 @@
+//! `fake-akv`: an Azure Key Vault data-plane emulator that unmodified clients (the Azure SDKs,
+//! External Secrets Operator, `az`) accept as `{vault}.vault.azure.net`.
+//!
+//! # How the parts fit
+//!
+//! One HTTPS listener ([`server`]) serves many vaults. Every request that is not under
+//! `/_emulator` goes through [`dataplane`]: the vault is chosen from the host
+//! ([`extract::RequestHost`]: `{vault}.vault.azure.net`, `{vault}.localhost[:port]`, else the
+//! default vault), injected faults fire, the bearer token is checked ([`auth`]: 401 challenge
+//! first, then signature against fake-aad's JWKS, issuer, audience, lifetime), the path is
+//! routed ([`dataplane::Operation::classify`], one route table per object kind), `api-version`
+//! and names are validated, the caller is authorized ([`auth::rbac`]: RBAC role assignments or
+//! access policies), and the kind's handler ([`secrets::handlers`], [`keys::handlers`]) turns
+//! the versioned, soft-deleting domain store ([`store`]) into wire types ([`secrets::wire`],
+//! [`keys::wire`]); lists page through [`paging`]. Every failure is an [`AkvError`], whose
+//! single `IntoResponse` in [`error`] writes Key Vault's error body. [`middleware`] adds the
+//! headers Key Vault sends on every response, and [`audit`] records each request.
+//!
+//! # Configuration and control
+//!
+//! Vaults come from a YAML/JSON file ([`vault::EmulatorConfig`]) and can be changed at run time
+//! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). Time is
+//! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire and soft-deleted
+//! secrets are purged without sleeping.
+//!
+//! # Scope
+//!
+//! Secrets in full; keys without cryptographic operations or backup ([`keys`]). Certificates
+//! answer 405 like any unknown path.
+
+#![deny(missing_docs)]
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod dataplane;
+pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod middleware;
+pub mod paging;
+mod reply;
+pub mod secrets;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod vault;
+pub mod wire;
+
+use axum::Router;
+
+pub use error::AkvError;
+pub use server::{FakeAkv, Options, StartError};
+pub use state::{AppState, Settings};
+pub use vault::{EmulatorConfig, VaultSpec};
+
+/// The HTTPS router: `/_emulator` admin routes, everything else the Key Vault data plane.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(admin::routes())
+        .fallback(dataplane::handle)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::common_headers,
+        ))
+        .with_state(state)
+}

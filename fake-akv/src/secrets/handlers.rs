@@ -1,0 +1,328 @@
+//! One function per secret operation: read the request, call the store, shape the wire body.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::SecretOperation;
+use super::store::SecretStore;
+use super::wire::{
+    BackupBlob, DeletedSecretBundle, DeletedSecretItem, SecretBundle, SecretItem,
+    SecretSetParameters, SecretUpdateParameters,
+};
+use crate::auth::rbac::ObjectKind;
+use crate::dataplane::RequestContext;
+use crate::error::AkvError;
+use crate::extract::json_body;
+use crate::reply;
+use crate::store::{StoreError, Tags};
+
+/// Secret value limit: 25k bytes (MicrosoftDocs `key-vault/secrets/about-secrets.md`).
+pub const MAX_VALUE_BYTES: usize = 25_600;
+/// Content type limit: 255 characters (same page).
+pub const MAX_CONTENT_TYPE: usize = 255;
+/// Tag limits: 15 tags, 512 characters per name and value (same page).
+pub const MAX_TAGS: usize = 15;
+/// Tag name and value limit.
+pub const MAX_TAG_CHARS: usize = 512;
+
+/// Runs `operation`.
+pub fn dispatch(
+    cx: &RequestContext<'_>,
+    operation: SecretOperation,
+    body: &[u8],
+) -> Result<Response, AkvError> {
+    use SecretOperation as Op;
+    match operation {
+        Op::GetSecrets => get_secrets(cx),
+        Op::SetSecret(name) => set_secret(cx, &name, body),
+        Op::DeleteSecret(name) => delete_secret(cx, &name),
+        Op::GetSecret(name, version) => get_secret(cx, &name, version.as_deref()),
+        Op::UpdateSecret(name, version) => update_secret(cx, &name, version.as_deref(), body),
+        Op::GetSecretVersions(name) => get_secret_versions(cx, &name),
+        Op::BackupSecret(name) => backup_secret(cx, &name),
+        Op::RestoreSecret => restore_secret(cx, body),
+        Op::GetDeletedSecrets => get_deleted_secrets(cx),
+        Op::GetDeletedSecret(name) => get_deleted_secret(cx, &name),
+        Op::PurgeDeletedSecret(name) => purge_deleted_secret(cx, &name),
+        Op::RecoverDeletedSecret(name) => recover_deleted_secret(cx, &name),
+    }
+}
+
+fn store_error(cx: &RequestContext<'_>) -> impl Fn(StoreError) -> AkvError {
+    let base = cx.id_base();
+    move |e| AkvError::from_store(e, &base, ObjectKind::Secrets)
+}
+
+fn check_limits(
+    value: Option<&str>,
+    content_type: Option<&str>,
+    tags: Option<&Tags>,
+) -> Result<(), AkvError> {
+    // Wording of these 400s is unrecorded (§3.5); the limits are documented.
+    if value.is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
+        return Err(AkvError::BadParameter(format!(
+            "Secret value is too large. The maximum allowed size is {MAX_VALUE_BYTES} bytes."
+        )));
+    }
+    if content_type.is_some_and(|c| c.chars().count() > MAX_CONTENT_TYPE) {
+        return Err(AkvError::BadParameter(format!(
+            "Content type is too long. The maximum length is {MAX_CONTENT_TYPE} characters."
+        )));
+    }
+    if let Some(tags) = tags {
+        if tags.len() > MAX_TAGS {
+            return Err(AkvError::BadParameter(format!(
+                "Too many tags. The maximum number of tags is {MAX_TAGS}."
+            )));
+        }
+        if tags
+            .iter()
+            .any(|(k, v)| k.chars().count() > MAX_TAG_CHARS || v.chars().count() > MAX_TAG_CHARS)
+        {
+            return Err(AkvError::BadParameter(format!(
+                "Tag names and values are limited to {MAX_TAG_CHARS} characters."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `SetSecret`.
+pub fn set_secret(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Response, AkvError> {
+    let params: SecretSetParameters = json_body(body)?;
+    let Some(value) = params.value.clone() else {
+        // Unrecorded wording; the swagger marks `value` required.
+        return Err(AkvError::BadParameter(
+            "The parameter 'value' is required.".to_owned(),
+        ));
+    };
+    check_limits(
+        Some(&value),
+        params.content_type.as_deref(),
+        params.tags.as_ref(),
+    )?;
+    let (secret, version) = cx
+        .vault
+        .secrets()
+        .set(name, params.into_domain(value), cx.now)
+        .map_err(store_error(cx))?;
+    Ok(reply::ok(&SecretBundle::from_domain(
+        &secret,
+        &version,
+        &cx.id_base(),
+        cx.recovery(),
+        true,
+    )))
+}
+
+/// `GetSecret`: latest when `version` is `None` (also for `/secrets/{name}/`).
+pub fn get_secret(
+    cx: &RequestContext<'_>,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Response, AkvError> {
+    let (secret, found) = cx
+        .vault
+        .secrets()
+        .get(name, version)
+        .map_err(store_error(cx))?;
+    Ok(reply::ok(&SecretBundle::from_domain(
+        &secret,
+        &found,
+        &cx.id_base(),
+        cx.recovery(),
+        true,
+    )))
+}
+
+/// `UpdateSecret`: answers without `value` (§2.5).
+pub fn update_secret(
+    cx: &RequestContext<'_>,
+    name: &str,
+    version: Option<&str>,
+    body: &[u8],
+) -> Result<Response, AkvError> {
+    let params: SecretUpdateParameters = json_body(body)?;
+    check_limits(None, params.content_type.as_deref(), params.tags.as_ref())?;
+    let (update, content_type) = params.into_domain();
+    let (secret, found) = cx
+        .vault
+        .secrets()
+        .update(
+            name,
+            version,
+            update,
+            |payload| {
+                if let Some(content_type) = content_type {
+                    payload.content_type = Some(content_type);
+                }
+            },
+            cx.now,
+        )
+        .map_err(store_error(cx))?;
+    Ok(reply::ok(&SecretBundle::from_domain(
+        &secret,
+        &found,
+        &cx.id_base(),
+        cx.recovery(),
+        false,
+    )))
+}
+
+/// `GetSecrets`: base ids, latest version's attributes, name order.
+pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
+    let paging = cx.page_request()?;
+    let base = cx.id_base();
+    let recovery = cx.recovery();
+    let items: Vec<(String, SecretItem)> = cx
+        .vault
+        .secrets()
+        .list()
+        .map(|s| {
+            (
+                s.name.to_ascii_lowercase(),
+                SecretItem::latest(s, &base, recovery),
+            )
+        })
+        .collect();
+    Ok(reply::ok(&paging.page(items, &cx.link_base("/secrets"))))
+}
+
+/// `GetSecretVersions`: versioned ids; 200 with an empty page for an unknown secret.
+pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let paging = cx.page_request()?;
+    let base = cx.id_base();
+    let recovery = cx.recovery();
+    let (display, versions) = {
+        let store = cx.vault.secrets();
+        let display = store
+            .object(name)
+            .map_or_else(|_| name.to_owned(), |s| s.name);
+        (display, store.versions(name))
+    };
+    let items: Vec<(String, SecretItem)> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                format!("{i:010}"),
+                SecretItem::version(&display, v, &base, recovery),
+            )
+        })
+        .collect();
+    Ok(reply::ok(&paging.page(
+        items,
+        &cx.link_base(&format!("/secrets/{name}/versions")),
+    )))
+}
+
+/// `DeleteSecret`: soft delete, answered with the deleted bundle.
+pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let retention = cx.vault.retention();
+    let deleted = cx
+        .vault
+        .secrets()
+        .delete(name, cx.now, retention)
+        .map_err(store_error(cx))?;
+    Ok(reply::ok(&DeletedSecretBundle::from_domain(
+        &deleted,
+        &cx.id_base(),
+        cx.recovery(),
+    )))
+}
+
+fn swept<'a>(cx: &RequestContext<'a>) -> std::sync::MutexGuard<'a, SecretStore> {
+    let mut store = cx.vault.secrets();
+    store.sweep(cx.now);
+    store
+}
+
+/// `GetDeletedSecret`.
+pub fn get_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let deleted = swept(cx).deleted(name).map_err(store_error(cx))?;
+    Ok(reply::ok(&DeletedSecretBundle::from_domain(
+        &deleted,
+        &cx.id_base(),
+        cx.recovery(),
+    )))
+}
+
+/// `GetDeletedSecrets`.
+pub fn get_deleted_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
+    let paging = cx.page_request()?;
+    let base = cx.id_base();
+    let recovery = cx.recovery();
+    let items: Vec<(String, DeletedSecretItem)> = swept(cx)
+        .list_deleted()
+        .map(|d| {
+            (
+                d.object.name.to_ascii_lowercase(),
+                DeletedSecretItem::from_domain(d, &base, recovery),
+            )
+        })
+        .collect();
+    Ok(reply::ok(
+        &paging.page(items, &cx.link_base("/deletedsecrets")),
+    ))
+}
+
+/// `RecoverDeletedSecret`: answers the latest version without `value`.
+pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let secret = cx
+        .vault
+        .secrets()
+        .recover(name, cx.now)
+        .map_err(store_error(cx))?;
+    Ok(reply::ok(&SecretBundle::from_domain(
+        &secret,
+        secret.latest(),
+        &cx.id_base(),
+        cx.recovery(),
+        false,
+    )))
+}
+
+/// `PurgeDeletedSecret`: 204 with no body.
+pub fn purge_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let retention = cx.vault.retention();
+    cx.vault
+        .secrets()
+        .purge(name, cx.now, retention)
+        .map_err(store_error(cx))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `BackupSecret`.
+pub fn backup_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let secret = cx.vault.secrets().object(name).map_err(store_error(cx))?;
+    Ok(reply::ok(&BackupBlob {
+        value: Some(cx.state.backup_key().seal(&secret)),
+    }))
+}
+
+/// `RestoreSecret`: answers the latest version without `value`.
+pub fn restore_secret(cx: &RequestContext<'_>, body: &[u8]) -> Result<Response, AkvError> {
+    let params: BackupBlob = json_body(body)?;
+    let Some(blob) = params.value else {
+        return Err(AkvError::BadParameter(
+            "The parameter 'value' is required.".to_owned(),
+        ));
+    };
+    let secret = cx
+        .state
+        .backup_key()
+        .open(&blob)
+        .ok_or(AkvError::MalformedBackupBlob)?;
+    let restored = cx
+        .vault
+        .secrets()
+        .restore(secret, cx.now)
+        .map_err(store_error(cx))?;
+    Ok(reply::ok(&SecretBundle::from_domain(
+        &restored,
+        restored.latest(),
+        &cx.id_base(),
+        cx.recovery(),
+        false,
+    )))
+}

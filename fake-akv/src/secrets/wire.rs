@@ -1,0 +1,292 @@
+//! Secret wire types, named as in the swagger (Azure/azure-rest-api-specs
+//! `specification/keyvault/data-plane/Secrets/stable/2025-07-01/secrets.json`). Serde only.
+
+use serde::{Deserialize, Serialize};
+
+use super::store::{DeletedSecret, NewSecretVersion, Secret, SecretValue, SecretVersion};
+use crate::store::{Tags, VersionUpdate};
+
+/// `SecretAttributes`. `enabled` is always sent: ESO dereferences it on list items
+/// (`eso-azurekv.md` §1.5).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretAttributes {
+    /// Enabled.
+    pub enabled: bool,
+    /// Not before, Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Expires, Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Created, Unix seconds.
+    pub created: i64,
+    /// Updated, Unix seconds.
+    pub updated: i64,
+    /// `DeletionRecoveryLevel`.
+    pub recovery_level: &'static str,
+    /// Soft-delete retention in days.
+    pub recoverable_days: u32,
+}
+
+/// How the vault's soft-delete settings read on the wire.
+#[derive(Clone, Copy, Debug)]
+pub struct Recovery {
+    /// `recoveryLevel`.
+    pub level: &'static str,
+    /// `recoverableDays`.
+    pub days: u32,
+}
+
+impl Recovery {
+    /// Recovery level for a retention period and purge protection: 90 days reads
+    /// `Recoverable`, shorter `CustomizedRecoverable` (§2.5: 90 with `Recoverable+Purgeable`,
+    /// 7 with `CustomizedRecoverable+Purgeable`); `+Purgeable` unless purge protection is on.
+    #[must_use]
+    pub fn new(days: u32, purge_protection: bool) -> Self {
+        let level = match (days >= 90, purge_protection) {
+            (true, false) => "Recoverable+Purgeable",
+            (true, true) => "Recoverable",
+            (false, false) => "CustomizedRecoverable+Purgeable",
+            (false, true) => "CustomizedRecoverable",
+        };
+        Self { level, days }
+    }
+}
+
+impl SecretAttributes {
+    fn from_domain(version: &SecretVersion, recovery: Recovery) -> Self {
+        Self {
+            enabled: version.enabled,
+            nbf: version.not_before,
+            exp: version.expires,
+            created: version.created,
+            updated: version.updated,
+            recovery_level: recovery.level,
+            recoverable_days: recovery.days,
+        }
+    }
+}
+
+/// `SecretBundle`. `value` is present on set and get, absent on update, recover and restore
+/// (§2.5).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretBundle {
+    /// The value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `https://{host}/secrets/{name}/{version}`.
+    pub id: String,
+    /// Content type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Attributes.
+    pub attributes: SecretAttributes,
+    /// Tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
+}
+
+impl SecretBundle {
+    /// The bundle for `version` of `secret`, with or without its value.
+    #[must_use]
+    pub fn from_domain(
+        secret: &Secret,
+        version: &SecretVersion,
+        base: &str,
+        recovery: Recovery,
+        with_value: bool,
+    ) -> Self {
+        Self {
+            value: with_value.then(|| version.payload.value.clone()),
+            id: format!("{base}/secrets/{}/{}", secret.name, version.version),
+            content_type: version.payload.content_type.clone(),
+            attributes: SecretAttributes::from_domain(version, recovery),
+            tags: version.tags.clone(),
+        }
+    }
+}
+
+/// `DeletedSecretBundle`: recovery fields, then the latest version without its value.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedSecretBundle {
+    /// `https://{host}/deletedsecrets/{name}`.
+    pub recovery_id: String,
+    /// Unix seconds.
+    pub deleted_date: i64,
+    /// Unix seconds.
+    pub scheduled_purge_date: i64,
+    /// The bundle of the latest version.
+    #[serde(flatten)]
+    pub bundle: SecretBundle,
+}
+
+impl DeletedSecretBundle {
+    /// The bundle of a soft-deleted secret.
+    #[must_use]
+    pub fn from_domain(deleted: &DeletedSecret, base: &str, recovery: Recovery) -> Self {
+        Self {
+            recovery_id: format!("{base}/deletedsecrets/{}", deleted.object.name),
+            deleted_date: deleted.deleted_date,
+            scheduled_purge_date: deleted.scheduled_purge_date,
+            bundle: SecretBundle::from_domain(
+                &deleted.object,
+                deleted.object.latest(),
+                base,
+                recovery,
+                false,
+            ),
+        }
+    }
+}
+
+/// `SecretItem`: list entries. `GetSecrets` items carry the base id, `GetSecretVersions` items
+/// the versioned id (7.5 `GetSecrets-example.json`, `GetSecretVersions-example.json`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretItem {
+    /// Base or versioned id.
+    pub id: String,
+    /// Attributes.
+    pub attributes: SecretAttributes,
+    /// Tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
+    /// Content type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+impl SecretItem {
+    /// The item for a secret in `GetSecrets` (latest version's attributes, base id).
+    #[must_use]
+    pub fn latest(secret: &Secret, base: &str, recovery: Recovery) -> Self {
+        let latest = secret.latest();
+        Self {
+            id: format!("{base}/secrets/{}", secret.name),
+            attributes: SecretAttributes::from_domain(latest, recovery),
+            tags: latest.tags.clone(),
+            content_type: latest.payload.content_type.clone(),
+        }
+    }
+
+    /// The item for one version in `GetSecretVersions`.
+    #[must_use]
+    pub fn version(name: &str, version: &SecretVersion, base: &str, recovery: Recovery) -> Self {
+        Self {
+            id: format!("{base}/secrets/{name}/{}", version.version),
+            attributes: SecretAttributes::from_domain(version, recovery),
+            tags: version.tags.clone(),
+            content_type: version.payload.content_type.clone(),
+        }
+    }
+}
+
+/// `DeletedSecretItem`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedSecretItem {
+    /// `https://{host}/deletedsecrets/{name}`.
+    pub recovery_id: String,
+    /// Unix seconds.
+    pub deleted_date: i64,
+    /// Unix seconds.
+    pub scheduled_purge_date: i64,
+    /// The item (base id).
+    #[serde(flatten)]
+    pub item: SecretItem,
+}
+
+impl DeletedSecretItem {
+    /// The list entry of a soft-deleted secret.
+    #[must_use]
+    pub fn from_domain(deleted: &DeletedSecret, base: &str, recovery: Recovery) -> Self {
+        Self {
+            recovery_id: format!("{base}/deletedsecrets/{}", deleted.object.name),
+            deleted_date: deleted.deleted_date,
+            scheduled_purge_date: deleted.scheduled_purge_date,
+            item: SecretItem::latest(&deleted.object, base, recovery),
+        }
+    }
+}
+
+/// Attributes a client may send.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretAttributesIn {
+    /// Enabled.
+    pub enabled: Option<bool>,
+    /// Not before.
+    pub nbf: Option<i64>,
+    /// Expires.
+    pub exp: Option<i64>,
+}
+
+/// `SecretSetParameters`. `value` is required by the spec; it is optional here so that its
+/// absence gets a Key Vault body rather than a serde message.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretSetParameters {
+    /// The value.
+    pub value: Option<String>,
+    /// Tags.
+    pub tags: Option<Tags>,
+    /// Content type.
+    pub content_type: Option<String>,
+    /// Attributes.
+    pub attributes: Option<SecretAttributesIn>,
+}
+
+impl SecretSetParameters {
+    /// The domain request; `value` must have been checked.
+    #[must_use]
+    pub fn into_domain(self, value: String) -> NewSecretVersion {
+        let attributes = self.attributes.unwrap_or_default();
+        NewSecretVersion {
+            payload: SecretValue {
+                value,
+                content_type: self.content_type,
+            },
+            tags: self.tags,
+            enabled: attributes.enabled,
+            not_before: attributes.nbf,
+            expires: attributes.exp,
+        }
+    }
+}
+
+/// `SecretUpdateParameters`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretUpdateParameters {
+    /// Content type.
+    pub content_type: Option<String>,
+    /// Attributes.
+    pub attributes: Option<SecretAttributesIn>,
+    /// Tags.
+    pub tags: Option<Tags>,
+}
+
+impl SecretUpdateParameters {
+    /// The domain request, and the new content type if one was sent.
+    #[must_use]
+    pub fn into_domain(self) -> (VersionUpdate, Option<String>) {
+        let attributes = self.attributes.unwrap_or_default();
+        let update = VersionUpdate {
+            tags: self.tags,
+            enabled: attributes.enabled,
+            not_before: attributes.nbf,
+            expires: attributes.exp,
+        };
+        (update, self.content_type)
+    }
+}
+
+/// `BackupSecretResult` (out) and `SecretRestoreParameters` (in): `{"value": base64url}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BackupBlob {
+    /// The opaque blob.
+    pub value: Option<String>,
+}

@@ -1,0 +1,24 @@
+//! fake-akv integration tests: fake-aad and fake-akv in-process over real TLS, real tokens.
+//!
+//! - `auth`: the 401 challenge, token validation failures, RBAC and access-policy 403s.
+//! - `secrets`: every secret operation's happy path and wire shape, routing by host, headers.
+//! - `limits`: names, sizes, api-version, 405s.
+//! - `paging`: maxresults and nextLink.
+//! - `soft_delete`: delete, get/list deleted, recover, purge, retention.
+//! - `backup`: backup and restore.
+//! - `concurrency`: parallel writers.
+//! - `keys`: key create, import, get, update, list, soft delete.
+//! - `admin`: the `/_emulator` control plane (audit, faults, clock, vaults).
+//! - `cli`: the binary's `--help`.
+
+mod admin;
+mod auth;
+mod backup;
+mod cli;
+mod concurrency;
+mod keys;
+mod limits;
+mod paging;
+mod secrets;
+mod soft_delete;
+mod support;
