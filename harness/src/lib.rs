@@ -7,8 +7,16 @@
 //! - [`arm`] is the sliver of Azure Resource Manager `az login` needs.
 //! - [`serve`] starts fake-aad, fake-akv, the proxy and the managed-identity endpoint together
 //!   and writes the environment clients need.
+//! - [`supervise`] runs child processes (own process group, logs, probes, stop, pidfile);
+//!   [`deps`] builds or finds their binaries; [`cluster`] starts the local control plane on
+//!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ESO, Reloader)
+//!   and [`k8s`] talks to it (client, server-side apply, waits).
 
 pub mod arm;
 pub mod cli;
+pub mod cluster;
+pub mod deps;
+pub mod k8s;
 pub mod proxy;
 pub mod serve;
+pub mod supervise;

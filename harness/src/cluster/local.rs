@@ -1,0 +1,820 @@
+//! The local control plane: every component a host process under one [`Supervisor`].
+//!
+//! Start order (`shared/reference/local-control-plane.md` §5): etcd → kube-apiserver →
+//! RBAC + ESO CRDs (Established) → kube-controller-manager + kube-scheduler → kwok + one fake
+//! Node (Ready) → ESO → Reloader. Each step waits on a probe; a failure stops everything
+//! already started and returns the failing child's stderr tail.
+
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures::future::try_join_all;
+use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::runtime::wait::conditions;
+use serde::Deserialize;
+
+use super::Cluster;
+use super::pki::{Pki, PkiError};
+use super::ports::{free_port, is_free};
+use super::state::{ComponentState, PlaneState};
+use crate::deps::{Assets, Binaries, Resolved};
+use crate::k8s::{self, ApplyError, ClientError, FIELD_MANAGER, WaitError};
+use crate::supervise::{ChildSpec, PidFileError, SpawnError, Supervisor, probe};
+
+/// The fake node kwok manages.
+pub const NODE_NAME: &str = "kwok-node-0";
+
+/// Reloader's listen port; hard-coded upstream (`reloader.md` §6), so one per network namespace.
+const RELOADER_PORT: u16 = 9090;
+
+/// Lets anonymous clients (fake-aad) read the service-account issuer's discovery document and
+/// JWKS, as public clusters do.
+const ISSUER_DISCOVERY_BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: harness:service-account-issuer-discovery
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:service-account-issuer-discovery
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: system:unauthenticated
+";
+
+/// How to start the plane.
+#[derive(Clone, Debug)]
+pub struct PlaneOptions {
+    /// Run directory: PKI, kubeconfig, etcd data, logs, pidfile, `plane.json`.
+    pub run_dir: PathBuf,
+    /// The binaries.
+    pub binaries: Binaries,
+    /// CRDs and kwok stages.
+    pub assets: Assets,
+    /// Start ESO (its CRDs are applied either way).
+    pub eso: bool,
+    /// Extra environment for ESO: `HTTPS_PROXY`, `NO_PROXY`, `SSL_CERT_FILE`. `NO_PROXY` always
+    /// gains `127.0.0.1,localhost` so ESO reaches the API server directly.
+    pub eso_env: Vec<(OsString, OsString)>,
+    /// Start Reloader if `binaries.reloader` is set.
+    pub reloader: bool,
+    /// Extra Reloader flags.
+    pub reloader_args: Vec<String>,
+    /// Deadline for each component to become ready.
+    pub component_timeout: Duration,
+    /// SIGTERM → SIGKILL grace when stopping.
+    pub grace: Duration,
+    /// `--advertise-address` for kube-apiserver; needed only where there is no default route.
+    pub advertise_address: Option<IpAddr>,
+}
+
+impl PlaneOptions {
+    /// Defaults: ESO and Reloader on (Reloader only if supplied), 90 s per component, 10 s grace.
+    pub fn new(run_dir: impl Into<PathBuf>, binaries: Binaries, assets: Assets) -> Self {
+        Self {
+            run_dir: run_dir.into(),
+            binaries,
+            assets,
+            eso: true,
+            eso_env: Vec::new(),
+            reloader: true,
+            reloader_args: Vec::new(),
+            component_timeout: Duration::from_secs(90),
+            grace: Duration::from_secs(10),
+            advertise_address: None,
+        }
+    }
+}
+
+/// Whether Reloader runs, and if not, why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReloaderStatus {
+    /// Running from this binary.
+    Running(PathBuf),
+    /// `HARNESS_RELOADER_BIN` is not set (Reloader is not buildable from the module proxy).
+    NotConfigured,
+    /// The caller turned it off.
+    Disabled,
+}
+
+impl std::fmt::Display for ReloaderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Running(path) => write!(f, "running ({})", path.display()),
+            Self::NotConfigured => f.write_str(
+                "NOT RUNNING: no binary (set HARNESS_RELOADER_BIN; the Go module proxy does not serve stakater/Reloader)",
+            ),
+            Self::Disabled => f.write_str("NOT RUNNING: disabled"),
+        }
+    }
+}
+
+/// How long one component took from spawn to ready.
+#[derive(Clone, Debug)]
+pub struct ComponentTiming {
+    /// The component.
+    pub name: String,
+    /// Spawn → ready (for kwok: → node Ready).
+    pub ready_after: Duration,
+}
+
+/// Starting or driving the plane failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaneError {
+    /// A child failed to start or become ready.
+    #[error(transparent)]
+    Spawn(#[from] SpawnError),
+    /// The run directory is in use or unwritable.
+    #[error("run directory: {0}")]
+    PidFile(#[from] PidFileError),
+    /// PKI generation failed.
+    #[error("PKI: {0}")]
+    Pki(#[from] PkiError),
+    /// A file operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The kubeconfig or client failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// Applying a manifest failed.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// A wait failed.
+    #[error(transparent)]
+    Wait(#[from] WaitError),
+    /// An API call failed.
+    #[error("{what}: {source}")]
+    Kube {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: kube::Error,
+    },
+    /// Reloader's fixed port is taken.
+    #[error(
+        "Reloader listens on the hard-coded port {RELOADER_PORT}, which is in use (another Reloader?); run one Reloader per network namespace, or start without it"
+    )]
+    ReloaderPortInUse,
+    /// The HTTP client for probes failed.
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PlaneError {
+    let what = what.into();
+    move |source| PlaneError::Io { what, source }
+}
+
+/// A running local plane. Dropping it stops every child (blocking); prefer [`Cluster::stop`].
+pub struct LocalPlane {
+    supervisor: Supervisor,
+    client: kube::Client,
+    kubeconfig: PathBuf,
+    pki: Pki,
+    state: PlaneState,
+    timings: Vec<ComponentTiming>,
+    ready_after: Duration,
+    reloader: ReloaderStatus,
+}
+
+impl std::fmt::Debug for LocalPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPlane")
+            .field("apiserver_url", &self.state.apiserver_url)
+            .field("run_dir", &self.supervisor.run_dir())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Booted {
+    client: kube::Client,
+    kubeconfig: PathBuf,
+    pki: Pki,
+    state: PlaneState,
+    timings: Vec<ComponentTiming>,
+    reloader: ReloaderStatus,
+}
+
+impl LocalPlane {
+    /// Starts every component and waits until all are ready. On failure everything already
+    /// started is stopped before the error is returned.
+    pub async fn start(options: PlaneOptions) -> Result<Self, PlaneError> {
+        let started = Instant::now();
+        std::fs::create_dir_all(&options.run_dir).map_err(io(format!(
+            "create run directory {}",
+            options.run_dir.display()
+        )))?;
+        let mut supervisor = Supervisor::new(&options.run_dir)?;
+        supervisor.set_grace(options.grace);
+        PlaneState::remove(&options.run_dir);
+        match boot(&mut supervisor, &options).await {
+            Ok(mut booted) => {
+                let ready_after = started.elapsed();
+                booted.state.ready_after_secs = ready_after.as_secs_f64();
+                booted
+                    .state
+                    .write(&options.run_dir)
+                    .map_err(io("write plane.json"))?;
+                Ok(Self {
+                    supervisor,
+                    client: booted.client,
+                    kubeconfig: booted.kubeconfig,
+                    pki: booted.pki,
+                    state: booted.state,
+                    timings: booted.timings,
+                    ready_after,
+                    reloader: booted.reloader,
+                })
+            }
+            Err(error) => {
+                supervisor.stop_all().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    #[must_use]
+    pub fn apiserver_url(&self) -> &str {
+        &self.state.apiserver_url
+    }
+
+    /// The service-account issuer (equal to [`Self::apiserver_url`]).
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.state.issuer
+    }
+
+    /// The plane CA (PEM): trust it to reach the API server and the issuer.
+    #[must_use]
+    pub fn ca_pem(&self) -> &str {
+        &self.pki.ca_pem
+    }
+
+    /// The plane CA file.
+    #[must_use]
+    pub fn ca_file(&self) -> &Path {
+        &self.pki.ca_cert
+    }
+
+    /// Fetches the issuer's JWKS the way a relying party does: anonymously, discovery document
+    /// first, trusting only the plane CA.
+    pub async fn service_account_jwks(&self) -> Result<serde_json::Value, PlaneError> {
+        let client = probe::http_client(Some(&self.pki.ca_pem))?;
+        let discovery: serde_json::Value = client
+            .get(format!(
+                "{}/.well-known/openid-configuration",
+                self.issuer()
+            ))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let jwks_uri = discovery
+            .get("jwks_uri")
+            .and_then(|v| v.as_str())
+            .map_or_else(
+                || format!("{}/openid/v1/jwks", self.issuer()),
+                str::to_owned,
+            );
+        Ok(client
+            .get(jwks_uri)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// Process ids of every child (in start order).
+    #[must_use]
+    pub fn pids(&self) -> Vec<u32> {
+        self.supervisor.pids()
+    }
+
+    /// Every port the plane listens on.
+    #[must_use]
+    pub fn ports(&self) -> &[u16] {
+        &self.state.ports
+    }
+
+    /// Spawn → ready per component.
+    #[must_use]
+    pub fn timings(&self) -> &[ComponentTiming] {
+        &self.timings
+    }
+
+    /// Start → all ready.
+    #[must_use]
+    pub fn ready_after(&self) -> Duration {
+        self.ready_after
+    }
+
+    /// Whether Reloader runs.
+    #[must_use]
+    pub fn reloader(&self) -> &ReloaderStatus {
+        &self.reloader
+    }
+
+    /// What `plane.json` holds.
+    #[must_use]
+    pub fn state(&self) -> &PlaneState {
+        &self.state
+    }
+
+    /// The run directory.
+    #[must_use]
+    pub fn run_dir(&self) -> &Path {
+        self.supervisor.run_dir()
+    }
+
+    /// Fails if any child has exited since start (with its stderr tail).
+    pub async fn check_alive(&mut self) -> Result<(), PlaneError> {
+        let names: Vec<String> = self
+            .supervisor
+            .children()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        for name in names {
+            self.supervisor.check_alive(&name).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops every child, newest first.
+    pub async fn shutdown(&mut self) {
+        self.supervisor.stop_all().await;
+        PlaneState::remove(self.supervisor.run_dir());
+    }
+}
+
+impl Drop for LocalPlane {
+    fn drop(&mut self) {
+        self.supervisor.stop_all_blocking();
+        PlaneState::remove(self.supervisor.run_dir());
+    }
+}
+
+impl Cluster for LocalPlane {
+    fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
+    async fn apply(&self, yaml: &str) -> Result<Vec<DynamicObject>, ApplyError> {
+        k8s::apply_yaml(&self.client, yaml).await
+    }
+
+    async fn stop(mut self) {
+        self.shutdown().await;
+    }
+}
+
+fn arg(flag: &str, value: impl std::fmt::Display) -> OsString {
+    format!("--{flag}={value}").into()
+}
+
+fn path_arg(flag: &str, path: &Path) -> OsString {
+    let mut out = OsString::from(format!("--{flag}="));
+    out.push(path);
+    out
+}
+
+struct Timer<'a> {
+    timings: &'a mut Vec<ComponentTiming>,
+    components: &'a mut Vec<ComponentState>,
+}
+
+impl Timer<'_> {
+    fn record(
+        &mut self,
+        supervisor: &Supervisor,
+        name: &str,
+        resolved: &Resolved,
+        health_url: Option<String>,
+        uses_plane_ca: bool,
+        ready_after: Duration,
+    ) {
+        tracing::info!(name, ?ready_after, "ready");
+        self.timings.push(ComponentTiming {
+            name: name.to_owned(),
+            ready_after,
+        });
+        let pid = supervisor
+            .child(name)
+            .map_or(0, crate::supervise::Child::pid);
+        self.components.push(ComponentState {
+            name: name.to_owned(),
+            pid,
+            program: resolved.path.clone(),
+            version: resolved.version.clone(),
+            health_url,
+            uses_plane_ca,
+            ready_after_secs: ready_after.as_secs_f64(),
+        });
+    }
+}
+
+#[allow(clippy::too_many_lines)] // One linear start sequence reads best as one function.
+async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Booted, PlaneError> {
+    let run = options.run_dir.clone();
+    let bins = &options.binaries;
+    let deadline = options.component_timeout;
+    let pki = Pki::generate(&run.join("pki"))?;
+    let port = || free_port().map_err(io("pick a free port"));
+    let (etcd_port, peer_port, api_port, kcm_port, sched_port, eso_port) =
+        (port()?, port()?, port()?, port()?, port()?, port()?);
+    let mut ports = vec![etcd_port, peer_port, api_port, kcm_port, sched_port];
+    let insecure = probe::http_client(None)?;
+    let trusted = probe::http_client(Some(&pki.ca_pem))?;
+    let mut timings = Vec::new();
+    let mut components = Vec::new();
+    let mut timer = Timer {
+        timings: &mut timings,
+        components: &mut components,
+    };
+
+    // etcd
+    let etcd_data = run.join("etcd");
+    let _ = std::fs::remove_dir_all(&etcd_data);
+    let client_url = format!("http://127.0.0.1:{etcd_port}");
+    let peer_url = format!("http://127.0.0.1:{peer_port}");
+    supervisor.spawn(ChildSpec::new("etcd", &bins.etcd.path).args([
+        arg("name", "e0"),
+        path_arg("data-dir", &etcd_data),
+        arg("listen-client-urls", &client_url),
+        arg("advertise-client-urls", &client_url),
+        arg("listen-peer-urls", &peer_url),
+        arg("initial-advertise-peer-urls", &peer_url),
+        arg("initial-cluster", format!("e0={peer_url}")),
+        arg("unsafe-no-fsync", true),
+        arg("log-level", "warn"),
+    ]))?;
+    let url = format!("{client_url}/health");
+    let (c, u) = (&insecure, url.as_str());
+    let took = supervisor
+        .wait_ready("etcd", deadline, move || probe::http_ok(c, u))
+        .await?;
+    timer.record(
+        supervisor,
+        "etcd",
+        &bins.etcd,
+        Some(url.clone()),
+        false,
+        took,
+    );
+
+    // kube-apiserver
+    let apiserver_url = format!("https://127.0.0.1:{api_port}");
+    let mut api_args = vec![
+        arg("etcd-servers", &client_url),
+        arg("bind-address", "127.0.0.1"),
+        arg("secure-port", api_port),
+        path_arg("tls-cert-file", &pki.apiserver_cert),
+        path_arg("tls-private-key-file", &pki.apiserver_key),
+        path_arg("cert-dir", &run.join("pki/generated")),
+        path_arg("client-ca-file", &pki.ca_cert),
+        arg("service-account-issuer", &apiserver_url),
+        // Else the discovery document names the advertise address, which is neither bound nor
+        // in the serving certificate.
+        arg(
+            "service-account-jwks-uri",
+            format!("{apiserver_url}/openid/v1/jwks"),
+        ),
+        path_arg("service-account-key-file", &pki.sa_pub),
+        path_arg("service-account-signing-key-file", &pki.sa_key),
+        arg("service-cluster-ip-range", "10.96.0.0/16"),
+        arg("authorization-mode", "Node,RBAC"),
+        arg("allow-privileged", true),
+        arg("enable-priority-and-fairness", false),
+        arg("profiling", false),
+    ];
+    if let Some(address) = options.advertise_address {
+        api_args.push(arg("advertise-address", address));
+    }
+    supervisor.spawn(ChildSpec::new("kube-apiserver", &bins.kube_apiserver.path).args(api_args))?;
+    let url = format!("{apiserver_url}/readyz");
+    let (c, u) = (&trusted, url.as_str());
+    let took = supervisor
+        .wait_ready("kube-apiserver", deadline, move || probe::http_ok(c, u))
+        .await?;
+    timer.record(
+        supervisor,
+        "kube-apiserver",
+        &bins.kube_apiserver,
+        Some(url.clone()),
+        true,
+        took,
+    );
+
+    let kubeconfig = run.join("kubeconfig");
+    k8s::write_kubeconfig(
+        &kubeconfig,
+        &apiserver_url,
+        &pki.ca_pem,
+        &pki.admin_cert_pem,
+        &pki.admin_key_pem,
+    )?;
+    let client = k8s::client_from_kubeconfig(&kubeconfig).await?;
+    k8s::apply_yaml(&client, ISSUER_DISCOVERY_BINDING).await?;
+    apply_crds(&client, &options.assets.eso_crds, deadline).await?;
+
+    // kube-controller-manager and kube-scheduler start together; both only need the API.
+    let certs = run.join("pki/generated");
+    supervisor.spawn(
+        ChildSpec::new(
+            "kube-controller-manager",
+            &bins.kube_controller_manager.path,
+        )
+        .args([
+            path_arg("kubeconfig", &kubeconfig),
+            path_arg("authentication-kubeconfig", &kubeconfig),
+            path_arg("authorization-kubeconfig", &kubeconfig),
+            arg("leader-elect", false),
+            arg("bind-address", "127.0.0.1"),
+            arg("secure-port", kcm_port),
+            path_arg("cert-dir", &certs.join("kcm")),
+            path_arg("service-account-private-key-file", &pki.sa_key),
+            path_arg("root-ca-file", &pki.ca_cert),
+            arg("kube-api-qps", 100),
+            arg("kube-api-burst", 200),
+        ]),
+    )?;
+    supervisor.spawn(
+        ChildSpec::new("kube-scheduler", &bins.kube_scheduler.path).args([
+            path_arg("kubeconfig", &kubeconfig),
+            path_arg("authentication-kubeconfig", &kubeconfig),
+            path_arg("authorization-kubeconfig", &kubeconfig),
+            arg("leader-elect", false),
+            arg("bind-address", "127.0.0.1"),
+            arg("secure-port", sched_port),
+            path_arg("cert-dir", &certs.join("scheduler")),
+        ]),
+    )?;
+    for (name, port, resolved) in [
+        (
+            "kube-controller-manager",
+            kcm_port,
+            &bins.kube_controller_manager,
+        ),
+        ("kube-scheduler", sched_port, &bins.kube_scheduler),
+    ] {
+        let url = format!("https://127.0.0.1:{port}/healthz");
+        let (c, u) = (&insecure, url.as_str());
+        let took = supervisor
+            .wait_ready(name, deadline, move || probe::http_ok(c, u))
+            .await?;
+        timer.record(supervisor, name, resolved, Some(url.clone()), false, took);
+    }
+
+    // kwok and its node.
+    let mut kwok_args = vec![
+        path_arg("kubeconfig", &kubeconfig),
+        arg("manage-all-nodes", false),
+        arg(
+            "manage-nodes-with-annotation-selector",
+            "kwok.x-k8s.io/node=fake",
+        ),
+        arg("node-lease-duration-seconds", 40),
+    ];
+    for stage in &options.assets.kwok_stages {
+        kwok_args.push(path_arg("config", stage));
+    }
+    supervisor.spawn(ChildSpec::new("kwok", &bins.kwok.path).args(kwok_args))?;
+    let nodes: Api<Node> = Api::all(client.clone());
+    let node = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": NODE_NAME,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "kubernetes.io/hostname": NODE_NAME,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
+        },
+    });
+    nodes
+        .patch(
+            NODE_NAME,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&node),
+        )
+        .await
+        .map_err(|source| PlaneError::Kube {
+            what: format!("create node {NODE_NAME}"),
+            source,
+        })?;
+    let probe_nodes = nodes.clone();
+    let took = supervisor
+        .wait_ready("kwok", deadline, move || {
+            let nodes = probe_nodes.clone();
+            async move {
+                match nodes.get_opt(NODE_NAME).await {
+                    Ok(Some(node)) if k8s::wait::node_ready(&node) => Ok(()),
+                    Ok(Some(_)) => Err(format!("node {NODE_NAME} not Ready yet")),
+                    Ok(None) => Err(format!("node {NODE_NAME} missing")),
+                    Err(e) => Err(format!("get node {NODE_NAME}: {e}")),
+                }
+            }
+        })
+        .await?;
+    timer.record(supervisor, "kwok", &bins.kwok, None, false, took);
+
+    // ESO
+    if options.eso {
+        ports.push(eso_port);
+        let mut spec = ChildSpec::new("external-secrets", &bins.eso.path)
+            .args([
+                arg("metrics-addr", 0),
+                arg("live-addr", format!("127.0.0.1:{eso_port}")),
+                arg("enable-leader-election", false),
+            ])
+            .env("KUBECONFIG", &kubeconfig);
+        spec.env.extend(eso_env(&options.eso_env));
+        supervisor.spawn(spec)?;
+        let url = format!("http://127.0.0.1:{eso_port}/healthz");
+        let (c, u) = (&insecure, url.as_str());
+        let took = supervisor
+            .wait_ready("external-secrets", deadline, move || probe::http_ok(c, u))
+            .await?;
+        timer.record(
+            supervisor,
+            "external-secrets",
+            &bins.eso,
+            Some(url.clone()),
+            false,
+            took,
+        );
+    }
+
+    // Reloader, last: it queries the API at start.
+    let reloader = match (&bins.reloader, options.reloader) {
+        (_, false) => ReloaderStatus::Disabled,
+        (None, true) => ReloaderStatus::NotConfigured,
+        (Some(resolved), true) => {
+            if !is_free(RELOADER_PORT) {
+                return Err(PlaneError::ReloaderPortInUse);
+            }
+            ports.push(RELOADER_PORT);
+            supervisor.spawn(
+                ChildSpec::new("reloader", &resolved.path)
+                    .args(options.reloader_args.iter().map(OsString::from))
+                    .env("KUBECONFIG", &kubeconfig),
+            )?;
+            let url = format!("http://127.0.0.1:{RELOADER_PORT}/live");
+            let (c, u) = (&insecure, url.as_str());
+            let took = supervisor
+                .wait_ready("reloader", deadline, move || probe::http_ok(c, u))
+                .await?;
+            timer.record(
+                supervisor,
+                "reloader",
+                resolved,
+                Some(url.clone()),
+                false,
+                took,
+            );
+            ReloaderStatus::Running(resolved.path.clone())
+        }
+    };
+
+    let state = PlaneState {
+        kubeconfig: kubeconfig.clone(),
+        apiserver_url: apiserver_url.clone(),
+        issuer: apiserver_url,
+        ca_file: pki.ca_cert.clone(),
+        ports,
+        components,
+        reloader: reloader.to_string(),
+        ready_after_secs: 0.0,
+    };
+    Ok(Booted {
+        client,
+        kubeconfig,
+        pki,
+        state,
+        timings,
+        reloader,
+    })
+}
+
+/// The caller's ESO environment with loopback added to `NO_PROXY`/`no_proxy`.
+fn eso_env(extra: &[(OsString, OsString)]) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = extra.to_vec();
+    for key in ["NO_PROXY", "no_proxy"] {
+        let existing = env
+            .iter()
+            .position(|(k, _)| k == key)
+            .map(|i| env.remove(i).1.to_string_lossy().into_owned());
+        let mut value = existing.unwrap_or_default();
+        for host in ["127.0.0.1", "localhost"] {
+            if !value.split(',').any(|h| h.trim() == host) {
+                if !value.is_empty() {
+                    value.push(',');
+                }
+                value.push_str(host);
+            }
+        }
+        env.push((key.into(), value.into()));
+    }
+    env
+}
+
+/// Server-side applies every CRD file and waits until each is Established.
+async fn apply_crds(
+    client: &kube::Client,
+    files: &[PathBuf],
+    timeout: Duration,
+) -> Result<(), PlaneError> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut crds = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(io(format!("read {}", file.display())))?;
+        for document in serde_yaml_ng::Deserializer::from_str(&text) {
+            let value =
+                serde_yaml_ng::Value::deserialize(document).map_err(|e| PlaneError::Io {
+                    what: format!("parse {}", file.display()),
+                    source: std::io::Error::other(e),
+                })?;
+            // `config/crds/bases` also holds a kustomization.yaml.
+            if value.get("kind").and_then(serde_yaml_ng::Value::as_str)
+                != Some("CustomResourceDefinition")
+            {
+                continue;
+            }
+            let crd: CustomResourceDefinition =
+                serde_yaml_ng::from_value(value).map_err(|e| PlaneError::Io {
+                    what: format!("parse {}", file.display()),
+                    source: std::io::Error::other(e),
+                })?;
+            crds.push(crd);
+        }
+    }
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    try_join_all(crds.iter().map(|crd| {
+        let api = api.clone();
+        let params = params.clone();
+        async move {
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            api.patch(&name, &params, &Patch::Apply(crd))
+                .await
+                .map_err(|source| PlaneError::Kube {
+                    what: format!("apply CRD {name}"),
+                    source,
+                })
+        }
+    }))
+    .await?;
+    try_join_all(crds.iter().map(|crd| {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        let api = api.clone();
+        async move {
+            k8s::wait_for(api, &name, conditions::is_crd_established(), timeout)
+                .await
+                .map(|_| ())
+        }
+    }))
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eso_env_adds_loopback_to_no_proxy_once() {
+        let env = eso_env(&[
+            ("HTTPS_PROXY".into(), "http://127.0.0.1:3128".into()),
+            ("NO_PROXY".into(), "localhost,.svc".into()),
+        ]);
+        let get = |key: &str| {
+            env.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.to_string_lossy().into_owned())
+        };
+        assert_eq!(get("NO_PROXY").as_deref(), Some("localhost,.svc,127.0.0.1"));
+        assert_eq!(get("no_proxy").as_deref(), Some("127.0.0.1,localhost"));
+        assert_eq!(get("HTTPS_PROXY").as_deref(), Some("http://127.0.0.1:3128"));
+    }
+}
