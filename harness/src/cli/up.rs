@@ -56,7 +56,7 @@ pub fn default_run_dir() -> PathBuf {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = DepsConfig::from_env();
-    let binaries = Binaries::locate(&config)?;
+    let binaries = Binaries::ensure(&config)?;
     let assets = Assets::locate(&config)?;
     let mut options = PlaneOptions::new(&args.run_dir, binaries, assets);
     options.eso = !args.no_eso;

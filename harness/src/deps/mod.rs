@@ -181,6 +181,30 @@ pub struct Binaries {
 }
 
 impl Binaries {
+    /// Builds whatever is missing, then finds everything: what tests and `harness up` call so a
+    /// fresh machine provisions itself. Concurrent callers (parallel test binaries) wait on a
+    /// lock in the cache instead of building twice.
+    pub fn ensure(config: &DepsConfig) -> Result<Self, BuildError> {
+        if let Ok(found) = Self::locate(config) {
+            return Ok(found);
+        }
+        std::fs::create_dir_all(&config.bin_root).map_err(|source| BuildError::Io {
+            path: config.bin_root.clone(),
+            source,
+        })?;
+        let lock_path = config.bin_root.join(".build.lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|source| BuildError::Io {
+            path: lock_path.clone(),
+            source,
+        })?;
+        lock.lock().map_err(|source| BuildError::Io {
+            path: lock_path,
+            source,
+        })?;
+        build_missing(config, &Component::BUILT, &std::collections::BTreeMap::new())?;
+        Ok(Self::locate(config)?)
+    }
+
     /// Finds every binary (env override, else the cache); lists all missing ones at once.
     pub fn locate(config: &DepsConfig) -> Result<Self, DepsError> {
         let mut toolchain = None;

@@ -2,8 +2,8 @@
 //! Deployment rolled out by kube-controller-manager + kube-scheduler + kwok, a template change
 //! rolled out again, stop; and failed starts that must leave no process behind.
 //!
-//! These tests need the binaries built by `harness deps` (or the `HARNESS_*_BIN` overrides).
-//! When they are missing the tests fail and say so; they never pass without a plane.
+//! The binaries come from the cache that `harness deps` fills (or the `HARNESS_*_BIN`
+//! overrides); when they are missing the tests build them first.
 
 use std::path::Path;
 use std::process::Command;
@@ -20,9 +20,8 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 
 fn plane_options(run_dir: &Path) -> PlaneOptions {
     let config = DepsConfig::from_env();
-    let binaries = Binaries::locate(&config).unwrap_or_else(|e| {
-        panic!("control-plane binaries are missing ({e}); run `cargo run -p harness -- deps`")
-    });
+    // Builds what a fresh machine lacks (about 30 minutes on 2 cores, once per version).
+    let binaries = Binaries::ensure(&config).expect("control-plane binaries build");
     let assets = Assets::locate(&config).expect("ESO CRDs and kwok stages");
     let mut options = PlaneOptions::new(run_dir, binaries, assets);
     // Reloader binds a fixed :9090; keep tests independent of it (and of each other).
