@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use fake_aad::directory::{App, ClientSecret, ManagedIdentity, Tenant};
 use fake_aad::{AppState, Directory, FakeAad, Settings};
+use fake_akv::vault::{Authorization, RoleAssignment};
+use fake_akv::{EmulatorConfig, FakeAkv, VaultSpec};
 use fake_kit::{CertificateAuthority, Clock};
 use uuid::Uuid;
 
@@ -17,6 +19,7 @@ pub const DEFAULT_VAULT: &str = "my-key-vault";
 
 /// Files kept in the state directory.
 const DIRECTORY_FILE: &str = "directory.json";
+const VAULTS_FILE: &str = "vaults.json";
 const BUNDLE_FILE: &str = "ca-bundle.pem";
 
 /// Errors while starting the bench.
@@ -60,6 +63,9 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// A directory file to start from; otherwise the state directory's, otherwise the default world.
     pub directory: Option<PathBuf>,
+    /// A fake-akv vault file to start from; otherwise the state directory's, otherwise one
+    /// RBAC vault, `my-key-vault`, where the default app holds Key Vault Secrets Officer.
+    pub vaults: Option<PathBuf>,
     /// The proxy's listen address.
     pub proxy_listen: SocketAddr,
 }
@@ -67,6 +73,7 @@ pub struct Options {
 /// The running bench.
 pub struct Bench {
     aad: FakeAad,
+    akv: FakeAkv,
     arm: fake_kit::Served,
     proxy: Proxy,
     state_dir: PathBuf,
@@ -89,7 +96,10 @@ impl Bench {
             journal: Some(options.state_dir.join(DIRECTORY_FILE)),
             ..Settings::default()
         };
-        let state = AppState::new(directory, Clock::system(), settings)
+        let vaults = load_vaults(&options, &directory)?;
+        // One clock for both fakes: advancing it expires credentials, tokens and deleted objects alike.
+        let clock = Clock::system();
+        let state = AppState::new(directory, clock.clone(), settings)
             .map_err(|e| ServeError::Http(e.to_string()))?;
         let aad = FakeAad::start(
             fake_aad::Options {
@@ -106,8 +116,24 @@ impl Bench {
             crate::arm::router(aad.state().clone()),
         )
         .await?;
+        let akv_state = fake_akv::AppState::new(vaults, clock, fake_akv::Settings::default())
+            .map_err(|e| ServeError::Invalid {
+                path: options.state_dir.join(VAULTS_FILE),
+                message: e.to_string(),
+            })?;
+        let akv = FakeAkv::start(
+            fake_akv::Options {
+                listen: loopback(),
+                tls: tls.clone(),
+                aad_url: Some(aad.url()),
+                aad_ca_pem: Some(ca.cert_pem().to_owned()),
+            },
+            akv_state,
+        )
+        .await
+        .map_err(|e| ServeError::Http(e.to_string()))?;
         let imds = imds_addr(&aad);
-        let mut routes = azure_routes(aad.addr(), None, imds);
+        let mut routes = azure_routes(aad.addr(), Some(akv.addr()), imds);
         routes.push(crate::proxy::Route {
             host: "management.azure.com".to_owned(),
             port: 443,
@@ -116,6 +142,7 @@ impl Bench {
         let proxy = Proxy::start(options.proxy_listen, routes).await?;
         Ok(Self {
             aad,
+            akv,
             arm,
             proxy,
             state_dir: options.state_dir,
@@ -141,6 +168,7 @@ impl Bench {
                 format!("https://{DEFAULT_VAULT}.vault.azure.net"),
             ),
             ("FAKE_AAD_ENDPOINT", self.aad.url()),
+            ("FAKE_AKV_ENDPOINT", self.akv.url()),
             ("IDENTITY_ENDPOINT", format!("{imds}/msi/token")),
             (
                 "IDENTITY_HEADER",
@@ -176,6 +204,12 @@ impl Bench {
         &self.aad
     }
 
+    /// fake-akv, for in-process control.
+    #[must_use]
+    pub fn akv(&self) -> &FakeAkv {
+        &self.akv
+    }
+
     /// The routing proxy.
     #[must_use]
     pub fn proxy(&self) -> &Proxy {
@@ -186,6 +220,7 @@ impl Bench {
     pub async fn shutdown(self) {
         self.proxy.shutdown().await;
         self.arm.shutdown().await;
+        self.akv.shutdown().await;
         self.aad.shutdown().await;
     }
 }
@@ -215,6 +250,59 @@ fn write_bundle(dir: &Path, ca_pem: &str) -> Result<(), ServeError> {
     let path = dir.join(BUNDLE_FILE);
     std::fs::write(&path, format!("{system}\n{ca_pem}"))
         .map_err(|source| ServeError::State { path, source })
+}
+
+fn load_vaults(options: &Options, directory: &Directory) -> Result<EmulatorConfig, ServeError> {
+    let saved = options.state_dir.join(VAULTS_FILE);
+    let path = match &options.vaults {
+        Some(path) => path.clone(),
+        None if saved.exists() => saved.clone(),
+        None => {
+            let vaults = default_vaults(directory);
+            let text = serde_json::to_vec_pretty(&vaults).expect("vaults serialise");
+            fake_kit::durable::write_atomic(&saved, &text).map_err(|source| ServeError::State {
+                path: saved.clone(),
+                source,
+            })?;
+            return Ok(vaults);
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ServeError::State {
+        path: path.clone(),
+        source,
+    })?;
+    EmulatorConfig::from_yaml(&text).map_err(|e| ServeError::Invalid {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// `my-key-vault` in the first tenant, RBAC, with the first app as Key Vault Secrets Officer
+/// (the default world of `harness serve`).
+#[must_use]
+pub fn default_vaults(directory: &Directory) -> EmulatorConfig {
+    let tenant = directory.tenants.first();
+    let role_assignments = tenant
+        .and_then(|t| t.apps.first())
+        .map(|app| RoleAssignment {
+            id: Uuid::new_v4(),
+            principal_id: app.object_id,
+            role: "Key Vault Secrets Officer".to_owned(),
+            scope: "/".to_owned(),
+        })
+        .into_iter()
+        .collect();
+    let spec = serde_json::json!({
+        "name": DEFAULT_VAULT,
+        "tenantId": tenant.map_or(Uuid::nil(), |t| t.id),
+    });
+    let mut vault: VaultSpec = serde_json::from_value(spec).expect("minimal vault spec");
+    vault.authorization = Authorization::Rbac;
+    vault.role_assignments = role_assignments;
+    EmulatorConfig {
+        vaults: vec![vault],
+        default_vault: Some(DEFAULT_VAULT.to_owned()),
+    }
 }
 
 fn load_directory(options: &Options) -> Result<Directory, ServeError> {

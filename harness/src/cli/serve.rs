@@ -17,6 +17,9 @@ pub struct Args {
     /// Entra directory file (YAML or JSON) to start from instead of the default world.
     #[arg(long)]
     directory: Option<PathBuf>,
+    /// fake-akv vault file (YAML or JSON) to start from instead of the default vault.
+    #[arg(long)]
+    vaults: Option<PathBuf>,
     /// Also write the `export` lines to this file (`source` it in another shell).
     #[arg(long)]
     env_file: Option<PathBuf>,
@@ -35,6 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let bench = Bench::start(Options {
             state_dir: args.state_dir.clone(),
             directory: args.directory,
+            vaults: args.vaults,
             proxy_listen: args.proxy_listen,
         })
         .await?;

@@ -201,7 +201,11 @@ impl Binaries {
             path: lock_path,
             source,
         })?;
-        build_missing(config, &Component::BUILT, &std::collections::BTreeMap::new())?;
+        build_missing(
+            config,
+            &Component::BUILT,
+            &std::collections::BTreeMap::new(),
+        )?;
         Ok(Self::locate(config)?)
     }
 

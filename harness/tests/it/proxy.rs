@@ -10,6 +10,7 @@ async fn bench() -> (Bench, tempfile::TempDir) {
     let bench = Bench::start(Options {
         state_dir: dir.path().to_owned(),
         directory: None,
+        vaults: None,
         proxy_listen: "127.0.0.1:0".parse().unwrap(),
     })
     .await
@@ -111,5 +112,73 @@ async fn imds_address_is_forwarded_over_plain_http() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
+    bench.shutdown().await;
+}
+
+#[tokio::test]
+async fn vault_host_reaches_fake_akv_which_challenges_for_the_bench_tenant() {
+    let (bench, dir) = bench().await;
+    let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .proxy(reqwest::Proxy::https(bench.proxy().url()).unwrap())
+        .build()
+        .unwrap();
+    let url = env(&bench, "AZURE_KEYVAULT_URL");
+    let challenge = client
+        .get(format!("{url}/secrets?api-version=7.6"))
+        .send()
+        .await
+        .expect("tunnelled to fake-akv");
+    assert_eq!(challenge.status(), 401);
+    let tenant = env(&bench, "AZURE_TENANT_ID");
+    assert_eq!(
+        challenge.headers()["www-authenticate"],
+        format!(r#"Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="https://vault.azure.net""#).as_str()
+    );
+    // The default app holds Key Vault Secrets Officer on my-key-vault.
+    let token: serde_json::Value = client
+        .post(format!(
+            "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+        ))
+        .form(&[
+            ("client_id", env(&bench, "AZURE_CLIENT_ID")),
+            ("client_secret", env(&bench, "AZURE_CLIENT_SECRET")),
+            ("scope", "https://vault.azure.net/.default".to_owned()),
+            ("grant_type", "client_credentials".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap();
+    let set = client
+        .put(format!("{url}/secrets/myapp-password?api-version=7.6"))
+        .bearer_auth(bearer)
+        .json(&serde_json::json!({ "value": "super-secret-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let got: serde_json::Value = client
+        .get(format!("{url}/secrets/myapp-password/?api-version=7.0"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["value"], "super-secret-password");
+    assert!(
+        got["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://my-key-vault.vault.azure.net/secrets/myapp-password/")
+    );
     bench.shutdown().await;
 }
