@@ -8,6 +8,8 @@
 //! - [`fakes`] starts `fake-aad` in-process with a throwaway CA written to a temp dir.
 //! - [`client`] runs a client script with a clean environment and parses the one JSON object
 //!   it prints, keeping the script's stderr for the error.
+//! - [`vault`] talks to a vault the way a user's tooling does: through the routing proxy, as
+//!   `https://{vault}.vault.azure.net`, with a token from `login.microsoftonline.com`.
 //! - [`creds`] mints what a test registers and presents: RSA certificates and federated tokens
 //!   from an issuer the test controls.
 
@@ -19,6 +21,7 @@ pub mod creds;
 pub mod fakes;
 pub mod node;
 pub mod python;
+pub mod vault;
 
 pub use client::{ClientOutcome, run_client};
 pub use fakes::Aad;

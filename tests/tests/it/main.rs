@@ -4,6 +4,7 @@
 mod support;
 
 mod errors;
+mod eso;
 mod identity;
 mod msal;
 mod node;
