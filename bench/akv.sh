@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Throughput and latency of fake-akv (GET and SET secret, auth on, TLS, keep-alive) against
+# nginx serving a same-sized static JSON body over TLS on this machine. Prints a table and the
+# fake-akv/nginx ratio per concurrency level. Usage: bench/akv.sh [seconds-per-run]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+CONNECTIONS=(1 16 64)
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx; then
+    echo "installing wrk and nginx-light (Debian packages)..." >&2
+    apt-get update -qq >/dev/null && apt-get install -y -qq wrk nginx-light >/dev/null
+fi
+
+cargo build --release -q -p harness
+WORK="$(mktemp -d)"
+cleanup() {
+    [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+target/release/harness serve --state-dir "$WORK/state" --env-file "$WORK/e.env" >/dev/null 2>"$WORK/serve.log" &
+SERVE_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/e.env" ] && break; sleep 0.1; done
+value() { sed -n "s/^export $1='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$WORK/e.env"; }
+AAD="$(value FAKE_AAD_ENDPOINT)"; AKV="$(value FAKE_AKV_ENDPOINT)"
+TENANT="$(value AZURE_TENANT_ID)"; CLIENT="$(value AZURE_CLIENT_ID)"; SECRET="$(value AZURE_CLIENT_SECRET)"
+CA="$WORK/state/ca.pem"
+TOKEN="$(curl -sS --noproxy '*' --cacert "$CA" "$AAD/$TENANT/oauth2/v2.0/token" \
+    -d grant_type=client_credentials -d "client_id=$CLIENT" --data-urlencode "client_secret=$SECRET" \
+    --data-urlencode scope=https://vault.azure.net/.default | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+curl -sS --noproxy '*' --cacert "$CA" -X PUT "$AKV/secrets/bench?api-version=7.6" \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"value":"a-benchmark-secret-value-of-ordinary-size"}' >/dev/null
+curl -sS --noproxy '*' --cacert "$CA" "$AKV/secrets/bench/?api-version=7.6" -H "Authorization: Bearer $TOKEN" >"$WORK/body.json"
+BODY_BYTES="$(wc -c <"$WORK/body.json")"
+
+# nginx: same body, TLS with an ECDSA P-256 certificate like fake-akv's, keep-alive on.
+mkdir -p "$WORK/www/secrets/bench"
+cp "$WORK/body.json" "$WORK/www/secrets/bench/index.json"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$WORK/nginx.key" -out "$WORK/nginx.crt" 2>/dev/null
+NGINX_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$NGINX_PORT ssl;
+        ssl_certificate $WORK/nginx.crt;
+        ssl_certificate_key $WORK/nginx.key;
+        root $WORK/www;
+        location / { default_type "application/json; charset=utf-8"; index index.json; }
+    }
+}
+CONF
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+
+cat >"$WORK/auth.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+cat >"$WORK/set.lua" <<LUA
+wrk.method = "PUT"
+wrk.body = '{"value":"a-benchmark-secret-value-of-ordinary-size"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+
+# wrk prints "Requests/sec: N" and, with --latency, "50% 1.23ms" / "99% 4.56ms".
+run() { # url script connections -> "rps p50 p99"
+    local out
+    out="$(wrk --latency -t2 -c"$3" -d"${DURATION}s" ${2:+-s "$2"} "$1")"
+    local rps p50 p99
+    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
+    local non2xx
+    non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+    if [ -n "$non2xx" ]; then echo "error: $non2xx non-2xx answers from $1" >&2; exit 1; fi
+    echo "$rps $p50 $p99"
+}
+
+echo "body: $BODY_BYTES bytes; $DURATION s per run; wrk 2 threads; 2 cores shared by client and server"
+printf '%-5s %-12s %12s %10s %10s %10s\n' conns target req/s p50 p99 vs-nginx
+for c in "${CONNECTIONS[@]}"; do
+    read -r n_rps n_p50 n_p99 < <(run "https://127.0.0.1:$NGINX_PORT/secrets/bench/" "" "$c")
+    read -r g_rps g_p50 g_p99 < <(run "$AKV/secrets/bench/?api-version=7.6" "$WORK/auth.lua" "$c")
+    read -r s_rps s_p50 s_p99 < <(run "$AKV/secrets/bench?api-version=7.6" "$WORK/set.lua" "$c")
+    printf '%-5s %-12s %12s %10s %10s %10s\n' "$c" nginx-get "$n_rps" "$n_p50" "$n_p99" "1.00"
+    printf '%-5s %-12s %12s %10s %10s %10s\n' "$c" akv-get "$g_rps" "$g_p50" "$g_p99" "$(python3 -c "print(f'{$g_rps/$n_rps:.2f}')")"
+    printf '%-5s %-12s %12s %10s %10s %10s\n' "$c" akv-set "$s_rps" "$s_p50" "$s_p99" "$(python3 -c "print(f'{$s_rps/$n_rps:.2f}')")"
+done
