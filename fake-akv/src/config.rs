@@ -38,6 +38,10 @@ pub struct Args {
     /// Extra names for the TLS certificate, besides Azure's host names and localhost.
     #[arg(long = "tls-name", env = "FAKE_AKV_TLS_NAMES", value_delimiter = ',')]
     pub tls_names: Vec<String>,
+    /// Keep the vaults durably in this file: every acknowledged write is on disk before the
+    /// response, and a restart resumes from it (the configuration file only seeds a new one).
+    #[arg(long, env = "FAKE_AKV_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
     /// `x-ms-keyvault-service-version` to report.
     #[arg(long, env = "FAKE_AKV_SERVICE_VERSION", default_value = "1.9.3070.1")]
     pub service_version: String,
@@ -112,6 +116,7 @@ impl Args {
         Settings {
             service_version: self.service_version.clone(),
             challenge_authority: self.challenge_authority.clone(),
+            state_file: self.state_file.clone(),
         }
     }
 }

@@ -19,7 +19,9 @@
 //! # Configuration and control
 //!
 //! Vaults come from a YAML/JSON file ([`vault::EmulatorConfig`]) and can be changed at run time
-//! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). Time is
+//! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). With a state file
+//! ([`Settings::state_file`]) every acknowledged write is on disk before the response
+//! ([`persist`]), and [`AppState::from_snapshot`] starts from it again. Time is
 //! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire and soft-deleted
 //! secrets are purged without sleeping.
 //!
@@ -40,6 +42,7 @@ pub mod extract;
 pub mod keys;
 pub mod middleware;
 pub mod paging;
+pub mod persist;
 mod reply;
 pub mod secrets;
 pub mod server;
@@ -51,6 +54,7 @@ pub mod wire;
 use axum::Router;
 
 pub use error::AkvError;
+pub use persist::Snapshot;
 pub use server::{FakeAkv, Options, StartError};
 pub use state::{AppState, Settings};
 pub use vault::{EmulatorConfig, VaultSpec};
@@ -60,6 +64,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(admin::routes())
         .fallback(dataplane::handle)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            persist::durable_writes,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::common_headers,

@@ -15,18 +15,27 @@ async fn main() -> anyhow::Result<()> {
     let config = args.emulator_config()?;
     let ca = CertificateAuthority::load_or_generate(&args.state_dir)
         .context("cannot prepare the local CA")?;
+    let saved = match &args.state_file {
+        Some(path) => fake_akv::Snapshot::load(path)?,
+        None => None,
+    };
+    let state = match saved {
+        Some(snapshot) => AppState::from_snapshot(snapshot, Clock::system(), args.settings())
+            .context("invalid state file")?,
+        None => AppState::new(config, Clock::system(), args.settings())
+            .context("invalid vault configuration")?,
+    };
+    state.persist().context("cannot write the state file")?;
     // rustls-webpki (and other verifiers) refuse `*.localhost`, a wildcard over a single
     // label, so each vault's `{name}.localhost` goes on the certificate by name.
     let mut names = args.tls_names.clone();
     names.extend(
-        config
-            .vaults
+        state
+            .vault_names()
             .iter()
-            .map(|v| format!("{}.localhost", v.name)),
+            .map(|name| format!("{name}.localhost")),
     );
     let tls = ca.issue_default(&names)?.server_config()?;
-    let state = AppState::new(config, Clock::system(), args.settings())
-        .context("invalid vault configuration")?;
     if args.aad_url.is_none() {
         tracing::warn!("no --aad-url: every bearer token will be refused");
     }

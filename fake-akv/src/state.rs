@@ -2,6 +2,7 @@
 //! The only state handlers receive.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::http::StatusCode;
@@ -10,6 +11,7 @@ use fake_kit::Clock;
 use crate::audit::AuditLog;
 use crate::auth::token::TokenVerifier;
 use crate::keys::store::KeyStore;
+use crate::persist::{self, PersistError, Persister, Snapshot, VaultState};
 use crate::secrets::backup::BackupKey;
 use crate::secrets::store::{NewSecretVersion, SecretStore, SecretValue};
 use crate::store::Retention;
@@ -22,6 +24,8 @@ pub struct Settings {
     pub service_version: String,
     /// Authority base in the 401 challenge.
     pub challenge_authority: String,
+    /// Where the state is kept durably ([`crate::persist`]); in memory only when `None`.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -29,6 +33,7 @@ impl Default for Settings {
         Self {
             service_version: "1.9.3070.1".to_owned(),
             challenge_authority: "https://login.microsoftonline.com".to_owned(),
+            state_file: None,
         }
     }
 }
@@ -67,6 +72,25 @@ impl Vault {
             spec: RwLock::new(spec),
             secrets: Mutex::new(store),
             keys: Mutex::new(KeyStore::default()),
+        }
+    }
+
+    fn restore(state: VaultState) -> Result<Self, PersistError> {
+        Ok(Self {
+            spec: RwLock::new(state.spec),
+            secrets: Mutex::new(persist::rebuild(state.secrets)?),
+            keys: Mutex::new(persist::rebuild(state.keys)?),
+        })
+    }
+
+    fn capture(&self) -> VaultState {
+        let mut spec = self.spec();
+        // Seeds were planted when the vault was created; they are among the secrets now.
+        spec.secrets.clear();
+        VaultState {
+            spec,
+            secrets: persist::capture(&self.secrets()),
+            keys: persist::capture(&self.keys()),
         }
     }
 
@@ -123,6 +147,7 @@ struct Inner {
     verifier: RwLock<Arc<TokenVerifier>>,
     settings: Settings,
     backup_key: BackupKey,
+    persister: Option<Persister>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -150,18 +175,97 @@ impl AppState {
                 Arc::new(Vault::new(spec, now)),
             );
         }
-        Ok(Self {
+        Ok(Self::assemble(
+            vaults,
+            config.default_vault,
+            clock,
+            settings,
+            BackupKey::random(),
+        ))
+    }
+
+    /// State exactly as a [`Snapshot`] recorded it (objects, versions, deletions, backup key).
+    pub fn from_snapshot(
+        snapshot: Snapshot,
+        clock: Clock,
+        settings: Settings,
+    ) -> Result<Self, PersistError> {
+        let key = BackupKey::from_bytes(snapshot.backup_key_bytes()?);
+        let mut vaults = BTreeMap::new();
+        for vault in snapshot.vaults {
+            vault
+                .spec
+                .validate()
+                .map_err(|e| PersistError::Invalid(e.to_string()))?;
+            vaults.insert(
+                vault.spec.name.to_ascii_lowercase(),
+                Arc::new(Vault::restore(vault)?),
+            );
+        }
+        Ok(Self::assemble(
+            vaults,
+            snapshot.default_vault,
+            clock,
+            settings,
+            key,
+        ))
+    }
+
+    fn assemble(
+        vaults: BTreeMap<String, Arc<Vault>>,
+        default_vault: Option<String>,
+        clock: Clock,
+        settings: Settings,
+        backup_key: BackupKey,
+    ) -> Self {
+        let persister = settings.state_file.clone().map(Persister::new);
+        Self {
             inner: Arc::new(Inner {
                 vaults: RwLock::new(vaults),
-                default_vault: RwLock::new(config.default_vault),
+                default_vault: RwLock::new(default_vault),
                 clock,
                 audit: AuditLog::default(),
                 faults: Mutex::new(FaultPlan::default()),
                 verifier: RwLock::new(Arc::new(TokenVerifier::none())),
                 settings,
-                backup_key: BackupKey::random(),
+                backup_key,
+                persister,
             }),
-        })
+        }
+    }
+
+    /// The whole state as a [`Snapshot`].
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let vaults = self.inner.vaults.read().expect("vaults lock");
+        Snapshot {
+            format: persist::FORMAT,
+            default_vault: self.default_vault(),
+            backup_key: Snapshot::encode_backup_key(self.inner.backup_key.to_bytes()),
+            vaults: vaults.values().map(|v| v.capture()).collect(),
+        }
+    }
+
+    /// Whether changes are persisted ([`Settings::state_file`]).
+    #[must_use]
+    pub fn is_durable(&self) -> bool {
+        self.inner.persister.is_some()
+    }
+
+    /// Makes every change made so far durable (blocking: call off the async runtime in
+    /// handlers). A no-op without a state file.
+    pub fn persist(&self) -> Result<(), PersistError> {
+        let Some(persister) = &self.inner.persister else {
+            return Ok(());
+        };
+        let ticket = persister.ticket();
+        persister.persist_through(ticket, || self.snapshot())
+    }
+
+    /// The state file, if any.
+    #[must_use]
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.inner.persister.as_ref().map(Persister::path)
     }
 
     /// The clock.

@@ -191,6 +191,18 @@ fn not_found(name: &str, version: Option<&str>) -> StoreError {
 }
 
 impl<P: Clone> ObjectStore<P> {
+    /// A store holding `live` and `deleted` objects as they were (a persisted snapshot).
+    #[must_use]
+    pub fn from_parts(live: Vec<Object<P>>, deleted: Vec<Deleted<P>>) -> Self {
+        Self {
+            live: live.into_iter().map(|o| (key(&o.name), o)).collect(),
+            deleted: deleted
+                .into_iter()
+                .map(|d| (key(&d.object.name), d))
+                .collect(),
+        }
+    }
+
     /// Forgets deleted objects whose purge date has passed.
     pub fn sweep(&mut self, now: i64) {
         self.deleted.retain(|_, d| d.scheduled_purge_date > now);

@@ -6,17 +6,29 @@
 //!   other host, so unmodified clients reach the fakes with TLS end to end.
 //! - [`arm`] is the sliver of Azure Resource Manager `az login` needs.
 //! - [`serve`] starts fake-aad, fake-akv, the proxy and the managed-identity endpoint together
-//!   and writes the environment clients need.
+//!   and writes the environment clients need; its vault state is durable in the state
+//!   directory. [`export`] moves that state as one YAML file, and [`admin`] drives a running
+//!   bench's `/_emulator` APIs (`harness vault`, `harness aad`, `harness audit`).
 //! - [`supervise`] runs child processes (own process group, logs, probes, stop, pidfile);
 //!   [`deps`] builds or finds their binaries; [`cluster`] starts the local control plane on
 //!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ESO, Reloader)
 //!   and [`k8s`] talks to it (client, server-side apply, waits).
+//! - Scenarios: [`cli`] → [`scenario`] (YAML format, validation, variables) → [`runner`] (try →
+//!   catch → finally, timeouts) → [`step`] (one file per step kind) → [`event`] (the
+//!   runner-report contract) → [`report`] (terminal, JUnit, JSON).
 
+pub mod admin;
 pub mod arm;
 pub mod cli;
 pub mod cluster;
 pub mod deps;
+pub mod event;
+pub mod export;
 pub mod k8s;
 pub mod proxy;
+pub mod report;
+pub mod runner;
+pub mod scenario;
 pub mod serve;
+pub mod step;
 pub mod supervise;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use fake_aad::directory::{App, ClientSecret, ManagedIdentity, Tenant};
 use fake_aad::{AppState, Directory, FakeAad, Settings};
 use fake_akv::vault::{Authorization, RoleAssignment};
-use fake_akv::{EmulatorConfig, FakeAkv, VaultSpec};
+use fake_akv::{EmulatorConfig, FakeAkv, Snapshot, VaultSpec};
 use fake_kit::{CertificateAuthority, Clock};
 use uuid::Uuid;
 
@@ -20,6 +20,12 @@ pub const DEFAULT_VAULT: &str = "my-key-vault";
 /// Files kept in the state directory.
 const DIRECTORY_FILE: &str = "directory.json";
 const VAULTS_FILE: &str = "vaults.json";
+/// fake-akv's durable state ([`fake_akv::persist`]): every acknowledged vault write.
+pub const VAULT_STATE_FILE: &str = "vault-state.json";
+/// Fake-aad's directory journal.
+pub const DIRECTORY_STATE_FILE: &str = DIRECTORY_FILE;
+/// Where a running bench says how to reach it ([`ServeInfo`]).
+pub const SERVE_INFO_FILE: &str = "serve.json";
 const BUNDLE_FILE: &str = "ca-bundle.pem";
 
 /// Errors while starting the bench.
@@ -96,7 +102,6 @@ impl Bench {
             journal: Some(options.state_dir.join(DIRECTORY_FILE)),
             ..Settings::default()
         };
-        let vaults = load_vaults(&options, &directory)?;
         // One clock for both fakes: advancing it expires credentials, tokens and deleted objects alike.
         let clock = Clock::system();
         let state = AppState::new(directory, clock.clone(), settings)
@@ -116,11 +121,7 @@ impl Bench {
             crate::arm::router(aad.state().clone()),
         )
         .await?;
-        let akv_state = fake_akv::AppState::new(vaults, clock, fake_akv::Settings::default())
-            .map_err(|e| ServeError::Invalid {
-                path: options.state_dir.join(VAULTS_FILE),
-                message: e.to_string(),
-            })?;
+        let akv_state = load_vault_state(&options, &aad.state().directory(), clock)?;
         let akv = FakeAkv::start(
             fake_akv::Options {
                 listen: loopback(),
@@ -140,6 +141,20 @@ impl Bench {
             backend: arm.addr(),
         });
         let proxy = Proxy::start(options.proxy_listen, routes).await?;
+        let info = ServeInfo {
+            pid: std::process::id(),
+            aad_url: aad.url(),
+            akv_url: akv.url(),
+            proxy_url: proxy.url(),
+            ca: options.state_dir.join("ca.pem"),
+            vault_url: format!("https://{DEFAULT_VAULT}.vault.azure.net"),
+        };
+        let info_path = options.state_dir.join(SERVE_INFO_FILE);
+        let text = serde_json::to_vec_pretty(&info).expect("serve info serialises");
+        fake_kit::durable::write_atomic(&info_path, &text).map_err(|source| ServeError::State {
+            path: info_path.clone(),
+            source,
+        })?;
         Ok(Self {
             aad,
             akv,
@@ -168,6 +183,8 @@ impl Bench {
                 format!("https://{DEFAULT_VAULT}.vault.azure.net"),
             ),
             ("FAKE_AAD_ENDPOINT", self.aad.url()),
+            // For `harness vault`, `harness aad` and `harness audit` in the same shell.
+            ("HARNESS_STATE_DIR", self.state_dir.display().to_string()),
             ("FAKE_AKV_ENDPOINT", self.akv.url()),
             ("IDENTITY_ENDPOINT", format!("{imds}/msi/token")),
             (
@@ -216,8 +233,16 @@ impl Bench {
         &self.proxy
     }
 
+    /// The state directory.
+    #[must_use]
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
     /// Stops everything gracefully.
     pub async fn shutdown(self) {
+        // Nobody serves the directory any more (a crash leaves the file; its pid is checked).
+        let _ = std::fs::remove_file(self.state_dir.join(SERVE_INFO_FILE));
         self.proxy.shutdown().await;
         self.arm.shutdown().await;
         self.akv.shutdown().await;
@@ -250,6 +275,72 @@ fn write_bundle(dir: &Path, ca_pem: &str) -> Result<(), ServeError> {
     let path = dir.join(BUNDLE_FILE);
     std::fs::write(&path, format!("{system}\n{ca_pem}"))
         .map_err(|source| ServeError::State { path, source })
+}
+
+/// The vault state: the state directory's durable state unless a vault file is given, else
+/// the vault file or the default vaults. Persisted once before anything is served, so a
+/// restart finds the same ids.
+fn load_vault_state(
+    options: &Options,
+    directory: &Directory,
+    clock: Clock,
+) -> Result<fake_akv::AppState, ServeError> {
+    let path = options.state_dir.join(VAULT_STATE_FILE);
+    let invalid = |message: String| ServeError::Invalid {
+        path: path.clone(),
+        message,
+    };
+    let settings = fake_akv::Settings {
+        state_file: Some(path.clone()),
+        ..fake_akv::Settings::default()
+    };
+    let saved = match &options.vaults {
+        Some(_) => None,
+        None => Snapshot::load(&path).map_err(|e| invalid(e.to_string()))?,
+    };
+    let state = if let Some(snapshot) = saved {
+        fake_akv::AppState::from_snapshot(snapshot, clock, settings)
+            .map_err(|e| invalid(e.to_string()))?
+    } else {
+        let vaults = load_vaults(options, directory)?;
+        fake_akv::AppState::new(vaults, clock, settings).map_err(|e| invalid(e.to_string()))?
+    };
+    state.persist().map_err(|e| invalid(e.to_string()))?;
+    Ok(state)
+}
+
+/// How to reach a running bench: written to `serve.json` in its state directory for the admin
+/// commands (`harness vault`, `harness aad`, `harness audit`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServeInfo {
+    /// The serving process.
+    pub pid: u32,
+    /// fake-aad's address (its admin API is under `/_emulator`).
+    pub aad_url: String,
+    /// fake-akv's address (its admin API is under `/_emulator`).
+    pub akv_url: String,
+    /// The routing proxy.
+    pub proxy_url: String,
+    /// The CA both fakes' certificates chain to.
+    pub ca: PathBuf,
+    /// The default vault's URL.
+    pub vault_url: String,
+}
+
+impl ServeInfo {
+    /// Reads `serve.json` from a state directory.
+    pub fn load(state_dir: &Path) -> Result<Self, ServeError> {
+        let path = state_dir.join(SERVE_INFO_FILE);
+        let text = std::fs::read(&path).map_err(|source| ServeError::State {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_slice(&text).map_err(|e| ServeError::Invalid {
+            path,
+            message: e.to_string(),
+        })
+    }
 }
 
 fn load_vaults(options: &Options, directory: &Directory) -> Result<EmulatorConfig, ServeError> {

@@ -12,11 +12,11 @@ use crate::audit::AuditEntry;
 use crate::state::{AppState, FaultPlan};
 use crate::vault::VaultSpec;
 
-fn admin_error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+pub(super) fn admin_error(status: StatusCode, message: impl std::fmt::Display) -> Response {
     (status, Json(json!({ "error": message.to_string() }))).into_response()
 }
 
-fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+pub(super) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
     parsed
         .map(|Json(t)| t)
         .map_err(|e| admin_error(StatusCode::BAD_REQUEST, e.body_text()))

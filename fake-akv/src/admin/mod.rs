@@ -1,10 +1,12 @@
 //! The control plane under `/_emulator` (a prefix Key Vault never uses): vaults, clock,
-//! audit log and fault injection. Unauthenticated, like fake-aad's.
+//! audit log, fault injection, and each vault's secrets (value included, no token).
+//! Unauthenticated, like fake-aad's.
 
 mod handlers;
+mod secrets;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{delete, get};
 
 use crate::state::AppState;
 
@@ -20,6 +22,21 @@ pub fn routes() -> Router<AppState> {
             get(handlers::get_vault)
                 .put(handlers::put_named_vault)
                 .delete(handlers::delete_vault),
+        )
+        .route(
+            "/_emulator/vaults/{name}/secrets",
+            get(secrets::list_secrets),
+        )
+        .route(
+            "/_emulator/vaults/{name}/secrets/{secret}",
+            get(secrets::get_secret)
+                .put(secrets::set_secret)
+                .patch(secrets::update_secret)
+                .delete(secrets::delete_secret),
+        )
+        .route(
+            "/_emulator/vaults/{name}/deletedsecrets/{secret}",
+            delete(secrets::purge_secret),
         )
         .route(
             "/_emulator/defaultVault",

@@ -34,6 +34,18 @@ impl BackupKey {
         Self(rand::random())
     }
 
+    /// The key's bytes, for a persisted snapshot (blobs stay restorable after a restart).
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// A key from [`BackupKey::to_bytes`].
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length")
     }

@@ -1,4 +1,4 @@
-//! The `/_emulator` control plane: audit log, faults, clock, vault CRUD.
+//! The `/_emulator` control plane: audit log, faults, clock, vault CRUD, secrets without a token.
 
 use reqwest::Method;
 use serde_json::json;
@@ -179,6 +179,150 @@ async fn vaults_can_be_created_used_and_deleted() {
             .await
             .expect(400);
         assert!(bad.body["error"].as_str().unwrap().contains("invalid vault name"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admin_secrets_are_seen_and_changed_without_a_token() {
+    within(async {
+        let env = Env::start().await;
+        let base = env.vault("kv-rbac");
+        let listed = env
+            .admin(Method::GET, "/_emulator/vaults/kv-rbac/secrets", None)
+            .await
+            .expect(200);
+        assert_eq!(listed.body[0]["name"], "seeded");
+        assert_eq!(listed.body[0]["value"], "from-config");
+        let set = env
+            .admin(
+                Method::PUT,
+                "/_emulator/vaults/kv-rbac/secrets/from-admin",
+                Some(json!({ "value": "v1", "tags": { "a": "b" } })),
+            )
+            .await
+            .expect(200);
+        let version = set.body["version"].as_str().unwrap().to_owned();
+        // The data plane sees what the admin API wrote, version and all.
+        let got = env
+            .call(
+                Some(READER),
+                Method::GET,
+                &format!("{base}/secrets/from-admin/{version}?api-version=7.6"),
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(got.body["value"], "v1");
+        assert_eq!(got.body["tags"]["a"], "b");
+        env.admin(
+            Method::PATCH,
+            "/_emulator/vaults/kv-rbac/secrets/from-admin",
+            Some(json!({ "enabled": false })),
+        )
+        .await
+        .expect(200);
+        env.call(
+            Some(READER),
+            Method::GET,
+            &format!("{base}/secrets/from-admin?api-version=7.6"),
+            None,
+        )
+        .await
+        .expect(403);
+        // A disabled secret still reads on the admin API, value included.
+        let disabled = env
+            .admin(
+                Method::GET,
+                "/_emulator/vaults/kv-rbac/secrets/from-admin",
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(
+            (
+                disabled.body["enabled"].as_bool(),
+                disabled.body["value"].as_str()
+            ),
+            (Some(false), Some("v1"))
+        );
+        let deleted = env
+            .admin(
+                Method::DELETE,
+                "/_emulator/vaults/kv-rbac/secrets/from-admin",
+                None,
+            )
+            .await
+            .expect(200);
+        assert!(deleted.body["scheduledPurge"].as_i64().is_some());
+        env.admin(
+            Method::PUT,
+            "/_emulator/vaults/kv-rbac/secrets/from-admin",
+            Some(json!({ "value": "v2" })),
+        )
+        .await
+        .expect(409);
+        env.admin(
+            Method::DELETE,
+            "/_emulator/vaults/kv-rbac/deletedsecrets/from-admin",
+            None,
+        )
+        .await
+        .expect(204);
+        env.admin(
+            Method::GET,
+            "/_emulator/vaults/kv-rbac/secrets/from-admin",
+            None,
+        )
+        .await
+        .expect(404);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admin_purge_ignores_purge_protection() {
+    within(async {
+        let env = Env::start().await;
+        env.admin(
+            Method::PUT,
+            "/_emulator/vaults/kv-policy/secrets/protected",
+            Some(json!({ "value": "x" })),
+        )
+        .await
+        .expect(200);
+        env.admin(
+            Method::DELETE,
+            "/_emulator/vaults/kv-policy/secrets/protected",
+            None,
+        )
+        .await
+        .expect(200);
+        env.admin(
+            Method::DELETE,
+            "/_emulator/vaults/kv-policy/deletedsecrets/protected",
+            None,
+        )
+        .await
+        .expect(204);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admin_secrets_refuse_unknown_vaults_and_bad_names() {
+    within(async {
+        let env = Env::start().await;
+        env.admin(Method::GET, "/_emulator/vaults/nope/secrets", None)
+            .await
+            .expect(404);
+        env.admin(
+            Method::PUT,
+            "/_emulator/vaults/kv-rbac/secrets/bad.name",
+            Some(json!({ "value": "x" })),
+        )
+        .await
+        .expect(400);
     })
     .await;
 }

@@ -8,7 +8,7 @@
 //! - `backup`: backup and restore.
 //! - `concurrency`: parallel writers.
 //! - `keys`: key create, import, get, update, list, soft delete.
-//! - `admin`: the `/_emulator` control plane (audit, faults, clock, vaults).
+//! - `admin`: the `/_emulator` control plane (audit, faults, clock, vaults, secrets).
 //! - `cli`: the binary's `--help`.
 
 mod admin;

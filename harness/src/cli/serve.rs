@@ -5,19 +5,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::serve::{Bench, Options};
 
 /// Flags of `harness serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Directory for the CA, the CA bundle and durable state.
+    /// Directory for the CA, the CA bundle and durable state: the directory journal and every
+    /// acknowledged vault write survive a crash and are served again on restart.
     #[arg(long, env = "HARNESS_STATE_DIR", default_value_os_t = default_state_dir())]
     state_dir: PathBuf,
     /// Entra directory file (YAML or JSON) to start from instead of the default world.
     #[arg(long)]
     directory: Option<PathBuf>,
-    /// fake-akv vault file (YAML or JSON) to start from instead of the default vault.
+    /// fake-akv vault file (YAML or JSON) to start from instead of the state directory's vaults
+    /// (which it replaces) or the default vault.
     #[arg(long)]
     vaults: Option<PathBuf>,
     /// Also write the `export` lines to this file (`source` it in another shell).
@@ -35,6 +38,9 @@ fn default_state_dir() -> PathBuf {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // Listen before saying ready: a supervisor may signal as soon as it reads the line.
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
         let bench = Bench::start(Options {
             state_dir: args.state_dir.clone(),
             directory: args.directory,
@@ -52,7 +58,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "harness serve: ready (state in {}); Ctrl-C to stop",
             args.state_dir.display()
         );
-        fake_kit::serve::shutdown_signal().await;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
         bench.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })

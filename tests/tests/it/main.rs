@@ -8,5 +8,6 @@ mod eso;
 mod identity;
 mod msal;
 mod node;
+mod serve_clients;
 mod token_shape;
 mod toolchains;

@@ -1,0 +1,268 @@
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::cluster::Cluster as _;
+use crate::event::RunEvent;
+use crate::report::ReportSink;
+use crate::serve::Options;
+
+/// Keeps every event for the test to inspect.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<RunEvent>>>);
+
+impl ReportSink for Collect {
+    fn event(&mut self, event: &RunEvent) -> std::io::Result<()> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn with_bench<T>(f: impl AsyncFnOnce(&Bench) -> T) -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = Bench::start(Options {
+        state_dir: dir.path().to_path_buf(),
+        directory: None,
+        vaults: None,
+        proxy_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+    })
+    .await
+    .unwrap();
+    let out = f(&bench).await;
+    bench.shutdown().await;
+    out
+}
+
+async fn run_collect(bench: &Bench, scenarios: &[Scenario]) -> (RunStats, Vec<RunEvent>) {
+    run_on(bench, None, scenarios).await
+}
+
+async fn run_on(
+    bench: &Bench,
+    cluster: Option<ClusterAccess>,
+    scenarios: &[Scenario],
+) -> (RunStats, Vec<RunEvent>) {
+    let collect = Collect::default();
+    let mut reporter = Reporter::new();
+    reporter.add(collect.clone());
+    let cx = RunContext {
+        bench,
+        cluster,
+        no_cluster_reason: "no cluster in unit tests".into(),
+    };
+    let stats = run(scenarios, &cx, reporter).await.unwrap();
+    let events = collect.0.lock().unwrap().clone();
+    (stats, events)
+}
+
+/// `(path, status)` of every finished step.
+fn steps(events: &[RunEvent]) -> Vec<(String, &'static str)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            RunEventKind::StepFinished { step, result, .. } => {
+                Some((step.path.clone(), result.label()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn scenario(text: &str) -> Scenario {
+    crate::scenario::parse(Path::new("inline.yaml"), text).unwrap()
+}
+
+fn examples() -> (Vec<Scenario>, Vec<Scenario>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/examples");
+    crate::scenario::discover(&[dir])
+        .unwrap()
+        .iter()
+        .map(|f| crate::scenario::load(f).unwrap())
+        .partition(|s| !s.needs_cluster())
+}
+
+fn not_passed(events: &[RunEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            RunEventKind::ScenarioFinished {
+                scenario, result, ..
+            } if *result != ScenarioResult::Passed => {
+                Some(format!("{}: {result:?}", scenario.name))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ESO flow of the seed articles on the local plane: ESO reaches the fakes through the
+/// routing proxy. Builds the control-plane binaries on first use (cached, like `harness up`).
+#[tokio::test]
+async fn kubernetes_examples_pass_on_the_local_plane() {
+    let (_, mut kubernetes) = examples();
+    // Workload identity: ESO exchanges a service-account token of the plane's issuer, which
+    // the runner makes fake-aad trust, for a managed identity's token.
+    kubernetes.push(scenario(include_str!("workload_identity.yaml")));
+    let dir = tempfile::tempdir().unwrap();
+    let (stats, events) = tokio::time::timeout(
+        Duration::from_secs(1200),
+        with_bench(async |bench| {
+            let plane =
+                crate::cli::run::start_plane(bench, &kubernetes, &dir.path().join("plane"), 120)
+                    .await
+                    .unwrap();
+            let access = crate::cli::run::plane_access(&plane).await;
+            let out = run_on(bench, Some(access), &kubernetes).await;
+            plane.stop().await;
+            out
+        }),
+    )
+    .await
+    .expect("the plane and the examples finish in time");
+    let failures = not_passed(&events);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(stats.passed, kubernetes.len());
+}
+
+#[tokio::test]
+async fn azure_examples_pass_end_to_end() {
+    let (azure, kubernetes) = examples();
+    let (stats, events) = tokio::time::timeout(
+        Duration::from_secs(120),
+        with_bench(async |bench| run_collect(bench, &azure).await),
+    )
+    .await
+    .expect("examples finish in time");
+    let failures = not_passed(&events);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(stats.passed, azure.len());
+    assert_eq!(stats.exit_code(), 0);
+
+    // Without a cluster, Kubernetes scenarios are errors, never passes.
+    let (stats, _) = with_bench(async |bench| run_collect(bench, &kubernetes).await).await;
+    assert_eq!(stats.errors, kubernetes.len());
+    assert_eq!(stats.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn catch_runs_on_failure_finally_always_and_later_steps_are_skipped() {
+    let s = scenario(
+        r"
+name: blocks
+steps:
+  - try:
+      - script: { run: 'exit 1' }
+      - script: { run: 'echo never' }
+    catch:
+      - script: { run: 'echo diagnostics' }
+    finally:
+      - clearFaults: {}
+  - sleep: { duration: 1ms }
+",
+    );
+    let (stats, events) = with_bench(async |bench| run_collect(bench, &[s]).await).await;
+    assert_eq!(stats.failed, 1);
+    assert_eq!(stats.exit_code(), 1);
+    assert_eq!(
+        steps(&events),
+        vec![
+            ("1.try.1".into(), "FAIL"),
+            ("1.try.2".into(), "SKIP"),
+            ("1.catch.1".into(), "PASS"),
+            ("1.finally.1".into(), "PASS"),
+            ("2".into(), "SKIP"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn catch_is_skipped_when_try_passes() {
+    let s = scenario(
+        r"
+name: blocks
+steps:
+  - try:
+      - sleep: { duration: 1ms }
+    catch:
+      - script: { run: 'echo diagnostics' }
+    finally:
+      - clearFaults: {}
+",
+    );
+    let (stats, events) = with_bench(async |bench| run_collect(bench, &[s]).await).await;
+    assert_eq!(stats.passed, 1);
+    assert_eq!(
+        steps(&events),
+        vec![
+            ("1.try.1".into(), "PASS"),
+            ("1.catch.1".into(), "SKIP"),
+            ("1.finally.1".into(), "PASS"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_step_past_its_timeout_times_out_and_continue_on_error_carries_on() {
+    let s = scenario(
+        r"
+name: timeouts
+steps:
+  - sleep: { duration: 10s }
+    timeout: 100ms
+    continueOnError: true
+  - script: { run: 'sleep 10' }
+    timeout: 100ms
+",
+    );
+    let started = std::time::Instant::now();
+    let (stats, events) = with_bench(async |bench| run_collect(bench, &[s]).await).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the timeout did not stop the steps"
+    );
+    assert_eq!(stats.failed, 1);
+    assert_eq!(
+        steps(&events),
+        vec![("1".into(), "TIMEOUT"), ("2".into(), "TIMEOUT")]
+    );
+}
+
+#[tokio::test]
+async fn variables_are_substituted_and_steps_can_bind_new_ones() {
+    let s = scenario(
+        r"
+name: vars
+vars:
+  word: hello
+azure:
+  apps: [{name: eso-app}]
+  vaults: [{name: kv-vars}]
+steps:
+  - addClientSecret: { app: eso-app, value: s3cret, bind: added }
+  - script:
+      run: 'test $A = hello-s3cret && test $B = https://kv-vars.vault.azure.net && test -n $C'
+      env:
+        A: ${word}-${added}
+        B: ${vaultUrl}
+        C: ${app.eso-app.clientId}${tenantId}${clientSecret}${namespace}
+",
+    );
+    let (stats, events) = with_bench(async |bench| run_collect(bench, &[s]).await).await;
+    assert_eq!(stats.passed, 1, "{:#?}", steps(&events));
+}
+
+#[test]
+fn namespaces_are_valid_names() {
+    let ns =
+        namespace_for("Rotate: the DB password (v2) — quickly, and with a very long name indeed");
+    assert!(ns.len() <= 63, "{ns}");
+    assert!(
+        ns.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    );
+    assert!(ns.starts_with("h-rotate-the-db-password"));
+}

@@ -1,0 +1,331 @@
+//! Scenario files: [`spec`] is the YAML format, [`Scenario`] the validated form (durations
+//! parsed, names and `${variables}` checked), [`bindings`] the variables, [`world`] the Azure
+//! world resolved into the fakes' shapes.
+
+pub mod bindings;
+pub mod spec;
+pub mod world;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use bindings::Bindings;
+pub use spec::ScenarioSpec;
+pub use world::World;
+
+use crate::step::{StepBody, StepEntry};
+
+/// The default step timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Variables every scenario has, besides `vars`, `app.NAME.*`, `identity.NAME.*`,
+/// `vault.NAME.url` and `env.NAME` (the bench's client environment).
+pub const GENERATED: &[&str] = &[
+    "namespace",
+    "scenario",
+    "tenantId",
+    "clientId",
+    "clientSecret",
+    "objectId",
+    "vaultUrl",
+    "vaultName",
+    "kubeconfig",
+    "clusterIssuer",
+];
+
+/// A scenario file could not be loaded: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line and column, when known.
+    pub location: Option<(usize, usize)>,
+    /// Why.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Some((line, column)) => {
+                write!(
+                    f,
+                    "{}:{line}:{column}: {}",
+                    self.file.display(),
+                    self.message
+                )
+            }
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// The Azure world (the default world when the file has none).
+    pub azure: spec::AzureSpec,
+    /// Operators wanted.
+    pub components: spec::ComponentsSpec,
+    /// `vars`.
+    pub vars: std::collections::BTreeMap<String, String>,
+    /// Default step timeout.
+    pub timeout: Duration,
+    /// The steps.
+    pub steps: Vec<StepEntry>,
+}
+
+impl Scenario {
+    /// Whether any step or component needs a Kubernetes cluster.
+    #[must_use]
+    pub fn needs_cluster(&self) -> bool {
+        self.components.eso.enabled()
+            || self.components.reloader.enabled()
+            || self.steps.iter().any(entry_needs_cluster)
+    }
+
+    /// Whether `filter` selects this scenario: `tag:NAME` matches a tag, anything else a
+    /// substring of the name.
+    #[must_use]
+    pub fn matches(&self, filter: &str) -> bool {
+        match filter.strip_prefix("tag:") {
+            Some(tag) => self.tags.iter().any(|t| t == tag),
+            None => self.name.contains(filter),
+        }
+    }
+}
+
+fn entry_needs_cluster(entry: &StepEntry) -> bool {
+    match &entry.body {
+        StepBody::Action(kind) => kind.needs_cluster(),
+        StepBody::Block {
+            try_,
+            catch,
+            finally,
+        } => try_
+            .iter()
+            .chain(catch)
+            .chain(finally)
+            .any(entry_needs_cluster),
+    }
+}
+
+/// Parses `500ms`, `30s`, `2m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let bad = || format!("invalid duration `{text}`: use a number and ms, s, m or h (e.g. 30s)");
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(bad()),
+    }
+}
+
+/// Loads and validates one scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        file: path.to_path_buf(),
+        location: None,
+        message: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and validates scenario text; `path` is for messages.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
+    let error = |location, message: String| LoadError {
+        file: path.to_path_buf(),
+        location,
+        message,
+    };
+    let spec: ScenarioSpec = serde_yaml_ng::from_str(text).map_err(|e| {
+        let location = e.location().map(|l| (l.line(), l.column()));
+        // The location is printed separately; drop serde_yaml's trailing " at line N column M".
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(head, _)| head)
+            .to_owned();
+        error(location, message)
+    })?;
+    let azure = spec.azure.clone().unwrap_or_else(world::default_azure);
+    // Resolve the world once now, so bad references fail at load time.
+    let mut known = Bindings::default();
+    World::build(&azure, time::OffsetDateTime::now_utc(), &mut known).map_err(|e| {
+        let needle = match &e {
+            world::WorldError::UnknownPrincipal { principal, .. } => principal.clone(),
+            world::WorldError::DuplicatePrincipal(name) => name.clone(),
+            world::WorldError::Vault { vault, .. } => vault.clone(),
+        };
+        error(locate(text, &needle), e.to_string())
+    })?;
+    check_variables(&spec, &known).map_err(|name| {
+        error(
+            locate(text, &format!("${{{name}")),
+            format!("unknown variable `${{{name}}}`: declare it under `vars`"),
+        )
+    })?;
+    check_references(&spec.steps, &azure)
+        .map_err(|(needle, message)| error(locate(text, &needle), message))?;
+    if spec.name.trim().is_empty() {
+        return Err(error(
+            locate(text, "name:"),
+            "`name` must not be empty".into(),
+        ));
+    }
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        name: spec.name,
+        description: spec.description,
+        tags: spec.tags,
+        azure,
+        components: spec.components,
+        vars: spec.vars,
+        timeout: spec.timeout.map_or(DEFAULT_TIMEOUT, |d| d.get()),
+        steps: spec.steps,
+    })
+}
+
+/// The first `${name}` in a step that no variable provides.
+fn check_variables(spec: &ScenarioSpec, world: &Bindings) -> Result<(), String> {
+    let mut strings = Vec::new();
+    collect_strings(&spec.steps, &mut strings);
+    let mut bound: BTreeSet<String> = spec.vars.keys().cloned().collect();
+    bound.extend(GENERATED.iter().map(|s| (*s).to_owned()));
+    bound.extend(world.iter().map(|(k, _)| k.to_owned()));
+    // Names steps bind (`bind: NAME`) count too, wherever they appear.
+    let mut binds = Vec::new();
+    collect_binds(&spec.steps, &mut binds);
+    bound.extend(binds);
+    for text in &strings {
+        for name in bindings::references(text) {
+            if !bound.contains(name) && !name.starts_with("env.") {
+                return Err(name.to_owned());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn for_each_action(entries: &[StepEntry], f: &mut impl FnMut(serde_json::Value)) {
+    for entry in entries {
+        match &entry.body {
+            StepBody::Action(kind) => f(serde_json::to_value(kind).expect("steps serialise")),
+            StepBody::Block {
+                try_,
+                catch,
+                finally,
+            } => {
+                for_each_action(try_, f);
+                for_each_action(catch, f);
+                for_each_action(finally, f);
+            }
+        }
+    }
+}
+
+fn collect_strings(entries: &[StepEntry], out: &mut Vec<String>) {
+    for_each_action(entries, &mut |value| bindings::strings(&value, out));
+}
+
+/// Steps name vaults and apps the world declares.
+fn check_references(steps: &[StepEntry], azure: &spec::AzureSpec) -> Result<(), (String, String)> {
+    let mut problem = None;
+    for_each_action(steps, &mut |value| {
+        let Some((kind, body)) = value.as_object().and_then(|o| o.iter().next()) else {
+            return;
+        };
+        let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
+        if let Some(vault) = field("vault")
+            && !vault.contains("${")
+            && !azure
+                .vaults
+                .iter()
+                .any(|v| v.name.eq_ignore_ascii_case(vault))
+        {
+            problem.get_or_insert((
+                format!("vault: {vault}"),
+                format!("{kind}: no vault `{vault}` under azure.vaults"),
+            ));
+        }
+        if let Some(app) = field("app")
+            && !app.contains("${")
+            && !azure.apps.iter().any(|a| a.name == app)
+        {
+            problem.get_or_insert((
+                format!("app: {app}"),
+                format!("{kind}: no app `{app}` under azure.apps"),
+            ));
+        }
+    });
+    problem.map_or(Ok(()), Err)
+}
+
+fn collect_binds(entries: &[StepEntry], out: &mut Vec<String>) {
+    for_each_action(entries, &mut |value| {
+        if let Some(name) = value
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.get("bind"))
+            .and_then(serde_json::Value::as_str)
+        {
+            out.push(name.to_owned());
+        }
+    });
+}
+
+/// The 1-based line and column of the first occurrence of `needle`.
+fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(index, line)| {
+        line.find(needle)
+            .map(|column| (index + 1, line[..column].chars().count() + 1))
+    })
+}
+
+/// The scenario files under `paths`: files as given, directories searched recursively for
+/// `*.yaml` and `*.yml`, in name order.
+pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

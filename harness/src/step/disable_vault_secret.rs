@@ -1,0 +1,38 @@
+//! `disableVaultSecret`: disables the latest version of a secret, as `az keyvault secret set-attributes --enabled false` does.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Step, StepContext, StepError, StepOutcome};
+use fake_akv::store::VersionUpdate;
+
+/// Disables a secret's latest version.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DisableVaultSecret {
+    /// The vault; the scenario's first vault when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+    /// Secret name.
+    pub name: String,
+}
+
+impl Step for DisableVaultSecret {
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
+        let vault = cx.vault(self.vault.as_deref())?;
+        let now = cx.now_unix();
+        let update = VersionUpdate {
+            enabled: Some(false),
+            ..VersionUpdate::default()
+        };
+        vault
+            .secrets()
+            .update(&self.name, None, update, |_| {}, now)
+            .map_err(|e| StepError::refused(format!("disable secret {}", self.name), e))?;
+        Ok(StepOutcome::Passed)
+    }
+
+    fn describe(&self) -> String {
+        format!("disable vault secret {}", self.name)
+    }
+}
