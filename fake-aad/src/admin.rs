@@ -9,10 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use fake_kit::clock::{ClockChange, ClockStatus};
 
 use crate::audit::AuditEntry;
 use crate::directory::{
@@ -283,49 +285,15 @@ async fn add_issuer(
     Ok(Json(issuer))
 }
 
-/// The clock as the admin API shows it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ClockStatus {
-    now: i64,
-    offset_seconds: i64,
-    frozen: bool,
-}
-
-fn clock_status(state: &AppState) -> ClockStatus {
-    let (offset, frozen) = state.clock().status();
-    ClockStatus {
-        now: state.clock().unix(),
-        offset_seconds: offset.whole_seconds(),
-        frozen,
-    }
-}
-
 async fn get_clock(State(state): State<AppState>) -> Json<ClockStatus> {
-    Json(clock_status(&state))
-}
-
-/// `{"advanceSeconds": 3600}` and/or `{"freeze": true|false}`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ClockChange {
-    advance_seconds: Option<i64>,
-    freeze: Option<bool>,
+    Json(state.clock().report())
 }
 
 async fn move_clock(
     State(state): State<AppState>,
     Json(change): Json<ClockChange>,
 ) -> Json<ClockStatus> {
-    match change.freeze {
-        Some(true) => state.clock().freeze(),
-        Some(false) => state.clock().resume(),
-        None => {}
-    }
-    if let Some(seconds) = change.advance_seconds {
-        state.clock().advance(time::Duration::seconds(seconds));
-    }
-    Json(clock_status(&state))
+    Json(state.clock().apply(change))
 }
 
 #[derive(Debug, Deserialize)]

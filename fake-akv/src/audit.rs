@@ -1,8 +1,6 @@
 //! The audit log: one entry per data-plane request, readable at `/_emulator/audit?since=N` so
 //! scenarios can assert who read what, and how often.
 
-use std::sync::{Arc, Mutex};
-
 use serde::Serialize;
 
 /// One request.
@@ -32,24 +30,15 @@ pub struct AuditEntry {
     pub status: u16,
 }
 
-/// The shared, append-only log.
-#[derive(Clone, Debug, Default)]
-pub struct AuditLog {
-    entries: Arc<Mutex<Vec<AuditEntry>>>,
-}
+/// The shared, append-only log of [`AuditEntry`]s.
+pub type AuditLog = fake_kit::audit::AuditLog<AuditEntry>;
 
-impl AuditLog {
-    /// Appends an entry, numbering it.
-    pub fn record(&self, mut entry: AuditEntry) {
-        let mut entries = self.entries.lock().expect("audit lock");
-        entry.seq = entries.len() as u64 + 1;
-        entries.push(entry);
+impl fake_kit::audit::Numbered for AuditEntry {
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
     }
 
-    /// Entries after `since` (a `seq`), oldest first.
-    #[must_use]
-    pub fn since(&self, since: u64) -> Vec<AuditEntry> {
-        let entries = self.entries.lock().expect("audit lock");
-        entries.iter().filter(|e| e.seq > since).cloned().collect()
+    fn seq(&self) -> u64 {
+        self.seq
     }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 /// A cheap-to-clone handle on a shared clock: system time plus an offset, optionally frozen.
@@ -70,6 +71,56 @@ impl Clock {
     pub fn status(&self) -> (Duration, bool) {
         let state = self.inner.lock().expect("clock lock poisoned");
         (state.offset, state.frozen_at.is_some())
+    }
+}
+
+/// The clock as both fakes' admin APIs show it (`GET /_emulator/clock`).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockStatus {
+    /// Unix seconds on this clock.
+    pub now: i64,
+    /// Seconds ahead of system time.
+    pub offset_seconds: i64,
+    /// Whether the clock stands still.
+    pub frozen: bool,
+}
+
+/// A change asked through the admin APIs (`POST /_emulator/clock`):
+/// `{"advanceSeconds": 3600}` and/or `{"freeze": true|false}`.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClockChange {
+    /// Seconds to move forward (negative moves back).
+    pub advance_seconds: Option<i64>,
+    /// Freeze (`true`) or resume (`false`).
+    pub freeze: Option<bool>,
+}
+
+impl Clock {
+    /// The clock's state for the admin APIs.
+    #[must_use]
+    pub fn report(&self) -> ClockStatus {
+        let (offset, frozen) = self.status();
+        ClockStatus {
+            now: self.unix(),
+            offset_seconds: offset.whole_seconds(),
+            frozen,
+        }
+    }
+
+    /// Applies an admin change (freeze or resume first, then advance) and reports the result.
+    #[must_use = "the admin APIs answer with the resulting status"]
+    pub fn apply(&self, change: ClockChange) -> ClockStatus {
+        match change.freeze {
+            Some(true) => self.freeze(),
+            Some(false) => self.resume(),
+            None => {}
+        }
+        if let Some(seconds) = change.advance_seconds {
+            self.advance(Duration::seconds(seconds));
+        }
+        self.report()
     }
 }
 

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use fake_kit::clock::{ClockChange, ClockStatus};
+
 use crate::audit::AuditEntry;
 use crate::state::{AppState, FaultPlan};
 use crate::vault::VaultSpec;
@@ -113,50 +115,15 @@ pub(super) async fn put_default_vault(
     }
 }
 
-/// The clock as the admin API shows it (same shape as fake-aad's).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ClockStatus {
-    now: i64,
-    offset_seconds: i64,
-    frozen: bool,
-}
-
-fn clock_status(state: &AppState) -> ClockStatus {
-    let (offset, frozen) = state.clock().status();
-    ClockStatus {
-        now: state.clock().unix(),
-        offset_seconds: offset.whole_seconds(),
-        frozen,
-    }
-}
-
 pub(super) async fn get_clock(State(state): State<AppState>) -> Json<ClockStatus> {
-    Json(clock_status(&state))
-}
-
-/// `{"advanceSeconds": 3600}` and/or `{"freeze": true|false}`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct ClockChange {
-    advance_seconds: Option<i64>,
-    freeze: Option<bool>,
+    Json(state.clock().report())
 }
 
 pub(super) async fn move_clock(
     State(state): State<AppState>,
     change: Result<Json<ClockChange>, JsonRejection>,
 ) -> Result<Json<ClockStatus>, Response> {
-    let change = body(change)?;
-    match change.freeze {
-        Some(true) => state.clock().freeze(),
-        Some(false) => state.clock().resume(),
-        None => {}
-    }
-    if let Some(seconds) = change.advance_seconds {
-        state.clock().advance(time::Duration::seconds(seconds));
-    }
-    Ok(Json(clock_status(&state)))
+    Ok(Json(state.clock().apply(body(change)?)))
 }
 
 #[derive(Debug, Deserialize)]
