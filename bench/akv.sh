@@ -62,7 +62,10 @@ http {
     }
 }
 CONF
+# nginx workers drop privileges; let them read the body.
+chmod 755 "$WORK" && chmod -R a+rX "$WORK/www"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
+curl -sfk "https://127.0.0.1:$NGINX_PORT/secrets/bench/" >/dev/null || { cat "$WORK/nginx.error.log" >&2; exit 1; }
 
 cat >"$WORK/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
@@ -77,7 +80,7 @@ LUA
 # wrk prints "Requests/sec: N" and, with --latency, "50% 1.23ms" / "99% 4.56ms".
 run() { # url script connections -> "rps p50 p99"
     local out
-    out="$(wrk --latency -t2 -c"$3" -d"${DURATION}s" ${2:+-s "$2"} "$1")"
+    out="$(wrk --latency -t"$(( $3 < 2 ? $3 : 2 ))" -c"$3" -d"${DURATION}s" ${2:+-s "$2"} "$1")"
     local rps p50 p99
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
     p50="$(awk '$1=="50%" {print $2}' <<<"$out")"

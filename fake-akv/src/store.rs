@@ -11,6 +11,7 @@
 //! `scheduled_purge_date`) → recovered (live again) or purged (absent). Deletion takes effect at
 //! once: the fake has no "being deleted" window.
 
+use std::sync::Arc;
 use std::collections::BTreeMap;
 
 use uuid::Uuid;
@@ -23,7 +24,10 @@ pub type Tags = BTreeMap<String, String>;
 pub struct Object<P> {
     /// The name as first created.
     pub name: String,
-    versions: Vec<Version<P>>,
+    /// Shared so that handing an object to a handler (which only reads its name and one
+    /// version) costs a pointer copy, not a copy of every version; writers copy on write only
+    /// while such a hand-out is still alive.
+    versions: Arc<Vec<Version<P>>>,
 }
 
 /// One immutable payload with its mutable attributes.
@@ -132,7 +136,10 @@ impl<P> Object<P> {
     /// An object restored from a backup. `None` when `versions` is empty.
     #[must_use]
     pub fn from_versions(name: String, versions: Vec<Version<P>>) -> Option<Self> {
-        (!versions.is_empty()).then_some(Self { name, versions })
+        (!versions.is_empty()).then_some(Self {
+            name,
+            versions: Arc::new(versions),
+        })
     }
 
     /// The latest version.
@@ -235,9 +242,9 @@ impl<P: Clone> ObjectStore<P> {
         };
         let object = self.live.entry(k).or_insert_with(|| Object {
             name: name.to_owned(),
-            versions: Vec::new(),
+            versions: Arc::default(),
         });
-        object.versions.push(version.clone());
+        Arc::make_mut(&mut object.versions).push(version.clone());
         Ok((object.clone(), version))
     }
 
@@ -291,7 +298,7 @@ impl<P: Clone> ObjectStore<P> {
                 .position(|s| s.version == v)
                 .ok_or_else(|| not_found(name, Some(v)))?,
         };
-        let target = &mut object.versions[index];
+        let target = &mut Arc::make_mut(&mut object.versions)[index];
         change(&mut target.payload);
         if let Some(tags) = update.tags {
             target.tags = Some(tags);
@@ -321,7 +328,7 @@ impl<P: Clone> ObjectStore<P> {
     pub fn versions(&self, name: &str) -> Vec<Version<P>> {
         self.live
             .get(&key(name))
-            .map(|s| s.versions.clone())
+            .map(|s| s.versions.to_vec())
             .unwrap_or_default()
     }
 

@@ -87,7 +87,14 @@ pub struct TokenVerifier {
     source: Option<(reqwest::Client, String)>,
     keys: RwLock<HashMap<String, DecodingKey>>,
     fetch: tokio::sync::Mutex<()>,
+    /// Tokens whose signature already checked out. A signature does not change with time, so
+    /// a client presenting the same bearer token again (every SDK does, until it expires) skips
+    /// the RSA verification; expiry and the other claim checks still run on every request.
+    verified: RwLock<HashMap<String, TokenClaims>>,
 }
+
+/// Verified tokens kept before the cache starts over (each a few hundred bytes).
+const VERIFIED_CAPACITY: usize = 10_000;
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -118,6 +125,7 @@ impl TokenVerifier {
             source: None,
             keys: RwLock::new(HashMap::new()),
             fetch: tokio::sync::Mutex::new(()),
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -137,11 +145,25 @@ impl TokenVerifier {
             source: Some((http.build()?, url)),
             keys: RwLock::new(HashMap::new()),
             fetch: tokio::sync::Mutex::new(()),
+            verified: RwLock::new(HashMap::new()),
         })
     }
 
     /// Checks the RS256 signature and returns the claims; claim semantics are the caller's.
     pub async fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        if let Some(claims) = self.verified.read().expect("verified lock").get(token) {
+            return Ok(claims.clone());
+        }
+        let claims = self.verify_signature(token).await?;
+        let mut verified = self.verified.write().expect("verified lock");
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+
+    async fn verify_signature(&self, token: &str) -> Result<TokenClaims, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
