@@ -11,8 +11,8 @@
 //! `scheduled_purge_date`) → recovered (live again) or purged (absent). Deletion takes effect at
 //! once: the fake has no "being deleted" window.
 
-use std::sync::Arc;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
