@@ -9,6 +9,14 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Run the seed flows and failure stories on the local plane, without the Reloader ones.
+seeds *args:
+    cargo run -p harness -- run scenarios/seeds scenarios/failures --skip tag:reloader {{args}}
+
+# The Reloader scenarios (needs HARNESS_RELOADER_BIN).
+seeds-reloader *args:
+    cargo run -p harness -- run scenarios/seeds/*reloader*.yaml scenarios/failures/*reloader*.yaml {{args}}
+
 # Run the fake Entra ID with the example directory.
 fake-aad:
     cargo run -p fake-aad -- --directory fake-aad/examples/directory.yaml

@@ -29,6 +29,11 @@ pub struct Args {
     /// Only scenarios whose name contains TEXT, or with tag NAME for `tag:NAME` (repeatable: any).
     #[arg(long, value_name = "TEXT")]
     filter: Vec<String>,
+    /// Leave out scenarios whose name contains TEXT, or with tag NAME for `tag:NAME`
+    /// (repeatable), e.g. `--skip tag:reloader` where no Reloader binary is available. The run
+    /// says how many it left out.
+    #[arg(long, value_name = "TEXT")]
+    skip: Vec<String>,
     /// Write a JUnit XML report (scenario = testsuite, step = testcase).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -54,7 +59,7 @@ pub fn select(paths: &[PathBuf], filters: &[String]) -> anyhow::Result<Vec<Scena
     let mut errors = Vec::new();
     for file in files {
         match scenario::load(&file) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => scenarios.extend(s.expand()),
             Err(e) => errors.push(e.to_string()),
         }
     }
@@ -77,7 +82,16 @@ pub fn select(paths: &[PathBuf], filters: &[String]) -> anyhow::Result<Vec<Scena
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let scenarios = select(&args.paths, &args.filter)?;
+    let mut scenarios = select(&args.paths, &args.filter)?;
+    let before = scenarios.len();
+    scenarios.retain(|s| !args.skip.iter().any(|f| s.matches(f)));
+    if scenarios.len() < before {
+        eprintln!(
+            "harness run: --skip left out {} of {} scenarios",
+            before - scenarios.len(),
+            before
+        );
+    }
     if scenarios.is_empty() {
         anyhow::bail!("no scenario selected");
     }

@@ -83,9 +83,31 @@ pub struct Scenario {
     pub timeout: Duration,
     /// The steps.
     pub steps: Vec<StepEntry>,
+    /// Variants still to expand ([`Scenario::expand`]); empty once expanded.
+    pub variants: Vec<spec::VariantSpec>,
 }
 
 impl Scenario {
+    /// One scenario per variant, each named `NAME [VARIANT]` with the variant's `vars` laid
+    /// over the scenario's; the scenario itself when it has no variants.
+    #[must_use]
+    pub fn expand(self) -> Vec<Scenario> {
+        if self.variants.is_empty() {
+            return vec![self];
+        }
+        self.variants
+            .iter()
+            .map(|variant| {
+                let mut one = self.clone();
+                one.name = format!("{} [{}]", self.name, variant.name);
+                one.vars
+                    .extend(variant.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                one.variants = Vec::new();
+                one
+            })
+            .collect()
+    }
+
     /// Whether any step or component needs a Kubernetes cluster.
     #[must_use]
     pub fn needs_cluster(&self) -> bool {
@@ -183,6 +205,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     })?;
     check_references(&spec.steps, &azure)
         .map_err(|(needle, message)| error(locate(text, &needle), message))?;
+    let mut variant_names = BTreeSet::new();
+    for variant in &spec.variants {
+        if variant.name.trim().is_empty() || !variant_names.insert(variant.name.as_str()) {
+            return Err(error(
+                locate(text, "variants:"),
+                format!(
+                    "variant names must be non-empty and unique (`{}`)",
+                    variant.name
+                ),
+            ));
+        }
+    }
     if spec.name.trim().is_empty() {
         return Err(error(
             locate(text, "name:"),
@@ -199,6 +233,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         vars: spec.vars,
         timeout: spec.timeout.map_or(DEFAULT_TIMEOUT, |d| d.get()),
         steps: spec.steps,
+        variants: spec.variants,
     })
 }
 
@@ -207,6 +242,16 @@ fn check_variables(spec: &ScenarioSpec, world: &Bindings) -> Result<(), String> 
     let mut strings = Vec::new();
     collect_strings(&spec.steps, &mut strings);
     let mut bound: BTreeSet<String> = spec.vars.keys().cloned().collect();
+    // A variable only variants set must be set by every variant.
+    for variant in &spec.variants {
+        bound.extend(
+            variant
+                .vars
+                .keys()
+                .filter(|k| spec.variants.iter().all(|v| v.vars.contains_key(*k)))
+                .cloned(),
+        );
+    }
     bound.extend(GENERATED.iter().map(|s| (*s).to_owned()));
     bound.extend(world.iter().map(|(k, _)| k.to_owned()));
     // Names steps bind (`bind: NAME`) count too, wherever they appear.

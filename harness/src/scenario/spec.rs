@@ -41,6 +41,22 @@ pub struct ScenarioSpec {
     pub timeout: Option<DurationSpec>,
     /// The steps, in order. A failed step (without `continueOnError`) skips the rest.
     pub steps: Vec<StepEntry>,
+    /// Runs of the same scenario with different variables. Each variant runs as its own
+    /// scenario named `NAME [VARIANT]`, its `vars` laid over the scenario's; without
+    /// variants the scenario runs once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<VariantSpec>,
+}
+
+/// One variant: a name (the suffix of the scenario's name) and the variables it sets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantSpec {
+    /// Suffix of the scenario's name: `NAME [VARIANT]`.
+    pub name: String,
+    /// Variables of this variant; they override the scenario's `vars`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
 }
 
 /// A duration: a number followed by `ms`, `s`, `m` or `h` (`500ms`, `30s`, `2m`, `1h`).

@@ -240,3 +240,28 @@ fn committed_schema_matches_the_types() {
         "scenarios/schema.json is stale: run `cargo run -p harness -- schema > scenarios/schema.json`"
     );
 }
+
+#[test]
+fn variants_expand_into_suffixed_scenarios_with_their_vars() {
+    let s = parse(
+        Path::new("v.yaml"),
+        "name: flow\nvars: { a: base, b: base }\nvariants:\n  - { name: legacy, vars: { b: one } }\n  - { name: sdk, vars: { b: two } }\nsteps:\n  - script: { run: 'echo ${a}${b}' }\n",
+    )
+    .unwrap();
+    let expanded = s.expand();
+    let names: Vec<_> = expanded.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["flow [legacy]", "flow [sdk]"]);
+    assert_eq!(expanded[1].vars["a"], "base");
+    assert_eq!(expanded[1].vars["b"], "two");
+    assert!(expanded.iter().all(|s| s.variants.is_empty()));
+}
+
+#[test]
+fn a_variable_only_some_variants_set_is_unknown() {
+    let err = parse(
+        Path::new("v.yaml"),
+        "name: flow\nvariants:\n  - { name: one, vars: { x: '1' } }\n  - { name: two }\nsteps:\n  - script: { run: 'echo ${x}' }\n",
+    )
+    .unwrap_err();
+    assert!(err.message.contains("unknown variable `${x}`"), "{err}");
+}

@@ -19,6 +19,8 @@ pub mod delete_vault_secret;
 pub mod disable_vault_secret;
 pub mod enable_vault_secret;
 pub mod expect_audit;
+pub mod expect_event;
+pub mod expect_rollout;
 pub mod expect_secret;
 pub mod expire_client_secret;
 pub mod force_sync;
@@ -119,6 +121,10 @@ pub enum StepKind {
     ForceSync(force_sync::ForceSync),
     /// Polls until a Secret's decoded data equals the given map.
     ExpectSecret(expect_secret::ExpectSecret),
+    /// Checks that a Deployment was restarted exactly N times and others were not.
+    ExpectRollout(expect_rollout::ExpectRollout),
+    /// Polls until an object has an event with a reason and message.
+    ExpectEvent(expect_event::ExpectEvent),
 }
 
 impl StepKind {
@@ -145,6 +151,8 @@ impl StepKind {
         "wait",
         "forceSync",
         "expectSecret",
+        "expectRollout",
+        "expectEvent",
     ];
 
     /// The factory: the one place a variant becomes its [`Step`].
@@ -171,6 +179,8 @@ impl StepKind {
             Self::Wait(s) => s,
             Self::ForceSync(s) => s,
             Self::ExpectSecret(s) => s,
+            Self::ExpectRollout(s) => s,
+            Self::ExpectEvent(s) => s,
         }
     }
 
@@ -198,6 +208,8 @@ impl StepKind {
             Self::Wait(s) => s.run(cx).await,
             Self::ForceSync(s) => s.run(cx).await,
             Self::ExpectSecret(s) => s.run(cx).await,
+            Self::ExpectRollout(s) => s.run(cx).await,
+            Self::ExpectEvent(s) => s.run(cx).await,
         }
     }
 

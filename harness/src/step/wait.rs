@@ -29,6 +29,9 @@ pub struct Wait {
     /// Wanted reason, e.g. `SecretSynced`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Text the condition's message must contain, e.g. `could not get secret data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_contains: Option<String>,
 }
 
 fn default_condition() -> String {
@@ -81,12 +84,16 @@ impl Step for Wait {
                 .as_ref()
                 .map(|o| serde_json::to_value(o).expect("objects serialise"))
                 .and_then(|v| condition_of(&v, &self.condition));
-            if let Some((status, reason, _)) = &seen
+            if let Some((status, reason, message)) = &seen
                 && *status == self.status
                 && self
                     .reason
                     .as_ref()
                     .is_none_or(|r| Some(r) == reason.as_ref())
+                && self
+                    .message_contains
+                    .as_ref()
+                    .is_none_or(|m| message.as_ref().is_some_and(|t| t.contains(m.as_str())))
             {
                 return Ok(StepOutcome::Passed);
             }
@@ -102,7 +109,7 @@ impl Step for Wait {
                     ),
                 };
                 return Ok(StepOutcome::failed(format!(
-                    "{} {}: wanted {}={}{}; last seen: {last}",
+                    "{} {}: wanted {}={}{}{}; last seen: {last}",
                     self.kind,
                     self.name,
                     self.condition,
@@ -110,6 +117,10 @@ impl Step for Wait {
                     self.reason
                         .as_ref()
                         .map(|r| format!(" reason={r}"))
+                        .unwrap_or_default(),
+                    self.message_contains
+                        .as_ref()
+                        .map(|m| format!(" message containing {m:?}"))
                         .unwrap_or_default()
                 )));
             }
