@@ -184,6 +184,18 @@ async fn pipeline(
     audit.vault.clone_from(&spec.name);
     *region = Some(spec.location.clone());
 
+    // Routing is a pure parse of the path, done before faults and auth so that every audit
+    // entry (an injected 429, a 401 challenge) names the operation and object it was for.
+    let mut segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
+    if segments.len() > 1 && segments.last() == Some(&"") {
+        segments.pop();
+    }
+    let operation = Operation::classify(method, &segments);
+    if let Some(operation) = &operation {
+        operation.operation_id().clone_into(&mut audit.operation);
+        audit.object_name = operation.object().map(str::to_owned);
+    }
+
     if let Some((status, retry_after)) = state.take_fault() {
         return Err(if status == StatusCode::TOO_MANY_REQUESTS {
             AkvError::Throttled { retry_after }
@@ -201,14 +213,7 @@ async fn pipeline(
     audit.caller_oid = Some(caller.oid.clone());
     audit.caller_appid = Some(caller.appid.clone());
 
-    let mut segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
-    if segments.len() > 1 && segments.last() == Some(&"") {
-        segments.pop();
-    }
-    let operation = Operation::classify(method, &segments)
-        .ok_or_else(|| AkvError::MethodNotAllowed(method.to_string()))?;
-    operation.operation_id().clone_into(&mut audit.operation);
-    audit.object_name = operation.object().map(str::to_owned);
+    let operation = operation.ok_or_else(|| AkvError::MethodNotAllowed(method.to_string()))?;
     if let Some(name) = operation.object()
         && !valid_object_name(name)
     {
