@@ -67,13 +67,18 @@ impl std::fmt::Debug for CertificateAuthority {
     }
 }
 
-/// A leaf certificate with its private key, ready for a rustls server.
+/// A leaf certificate with its private key, ready for a rustls server (or, from
+/// [`CertificateAuthority::issue_client`], for a TLS client).
 #[derive(Clone)]
 pub struct LeafCertificate {
     /// DER of the leaf certificate.
     pub cert_der: CertificateDer<'static>,
     /// PKCS#8 DER of its private key.
     pub key_der: Vec<u8>,
+    /// The certificate, PEM-encoded (for programs that read files, like kube-apiserver).
+    pub cert_pem: String,
+    /// The private key, PKCS#8 PEM.
+    pub key_pem: String,
     /// The names it is valid for.
     pub names: Vec<String>,
 }
@@ -183,7 +188,38 @@ impl CertificateAuthority {
         Ok(LeafCertificate {
             cert_der: cert.der().clone(),
             key_der: key.serialize_der(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
             names: names.to_vec(),
+        })
+    }
+
+    /// Issues a client certificate: `CN=common_name, O=organization`, the identity and group
+    /// Kubernetes reads from client certificates (e.g. `admin` in `system:masters`).
+    pub fn issue_client(
+        &self,
+        common_name: &str,
+        organization: &str,
+    ) -> Result<LeafCertificate, PkiError> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, common_name);
+        dn.push(DnType::OrganizationName, organization);
+        params.distinguished_name = dn;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(397);
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(LeafCertificate {
+            cert_der: cert.der().clone(),
+            key_der: key.serialize_der(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            names: Vec::new(),
         })
     }
 

@@ -4,11 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
-};
-use time::{Duration, OffsetDateTime};
+use fake_kit::CertificateAuthority;
+use rcgen::KeyPair;
 
 /// Paths of the files written by [`Pki::generate`].
 #[derive(Clone, Debug)]
@@ -34,8 +31,11 @@ pub struct Pki {
 /// PKI generation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
-    /// rcgen refused.
-    #[error("certificate generation failed: {0}")]
+    /// The CA or a certificate could not be made.
+    #[error(transparent)]
+    Certificate(#[from] fake_kit::PkiError),
+    /// rcgen refused the service-account key.
+    #[error("key generation failed: {0}")]
     Generate(#[from] rcgen::Error),
     /// Writing a file failed.
     #[error("{path}: {source}")]
@@ -46,21 +46,6 @@ pub enum PkiError {
         #[source]
         source: std::io::Error,
     },
-}
-
-fn validity(params: &mut CertificateParams) {
-    let now = OffsetDateTime::now_utc();
-    params.not_before = now - Duration::days(1);
-    params.not_after = now + Duration::days(365);
-}
-
-fn name(cn: &str, org: Option<&str>) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
-    if let Some(org) = org {
-        dn.push(DnType::OrganizationName, org);
-    }
-    dn
 }
 
 impl Pki {
@@ -78,62 +63,26 @@ impl Pki {
             })?;
             Ok(path)
         };
-
-        let ca_key = KeyPair::generate()?;
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.distinguished_name = name("akv-e2e local plane CA", Some("akv-e2e"));
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        validity(&mut ca_params);
-        let ca_pem = ca_params.self_signed(&ca_key)?.pem();
-        let ca = Issuer::new(ca_params, ca_key);
-
-        let serving_key = KeyPair::generate()?;
-        let mut serving = CertificateParams::new(vec![
+        let ca = CertificateAuthority::generate()?;
+        let serving = ca.issue(&[
             "127.0.0.1".to_owned(),
             "localhost".to_owned(),
             "kubernetes".to_owned(),
             "kubernetes.default.svc".to_owned(),
         ])?;
-        serving.distinguished_name = name("kube-apiserver", None);
-        serving.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        validity(&mut serving);
-        let serving_pem = serving.signed_by(&serving_key, &ca)?.pem();
-
-        let admin_key = KeyPair::generate()?;
-        let mut admin = CertificateParams::new(Vec::<String>::new())?;
-        admin.distinguished_name = name("admin", Some("system:masters"));
-        admin.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        admin.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        validity(&mut admin);
-        let admin_cert_pem = admin.signed_by(&admin_key, &ca)?.pem();
-
+        let admin = ca.issue_client("admin", "system:masters")?;
         let sa_key = KeyPair::generate()?;
-
+        write("admin.key", &admin.key_pem)?;
+        write("admin.crt", &admin.cert_pem)?;
         Ok(Self {
-            ca_cert: write("ca.crt", &ca_pem)?,
-            apiserver_cert: write("apiserver.crt", &serving_pem)?,
-            apiserver_key: write("apiserver.key", &serving_key.serialize_pem())?,
-            admin_key_pem: {
-                let pem = admin_key.serialize_pem();
-                write("admin.key", &pem)?;
-                pem
-            },
-            admin_cert_pem: {
-                write("admin.crt", &admin_cert_pem)?;
-                admin_cert_pem
-            },
+            ca_cert: write("ca.crt", ca.cert_pem())?,
+            apiserver_cert: write("apiserver.crt", &serving.cert_pem)?,
+            apiserver_key: write("apiserver.key", &serving.key_pem)?,
+            admin_key_pem: admin.key_pem,
+            admin_cert_pem: admin.cert_pem,
             sa_key: write("sa.key", &sa_key.serialize_pem())?,
             sa_pub: write("sa.pub", &sa_key.public_key_pem())?,
-            ca_pem,
+            ca_pem: ca.cert_pem().to_owned(),
         })
     }
 }
