@@ -177,7 +177,7 @@ pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let items: Vec<(String, SecretItem)> = cx
         .vault
         .secrets()
-        .list()
+        .listed()
         .map(|s| {
             (
                 s.name.to_ascii_lowercase(),
@@ -253,7 +253,7 @@ pub fn get_deleted_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError
     let base = cx.id_base();
     let recovery = cx.recovery();
     let items: Vec<(String, DeletedSecretItem)> = swept(cx)
-        .list_deleted()
+        .listed_deleted()
         .map(|d| {
             (
                 d.object.name.to_ascii_lowercase(),
