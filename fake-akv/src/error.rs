@@ -94,6 +94,10 @@ pub enum AkvError {
     /// 403 GET of a disabled secret. azure-sdk-for-js `recording_cant_get_a_disabled_secret.js` (§2.6).
     #[error("Operation get is not allowed on a disabled secret.")]
     SecretDisabled,
+    /// 403 reading a deleted secret whose latest version is disabled. azure-sdk-for-js
+    /// `recording_cant_get_a_disabled_secret.js` (commit `16c6b045a140`, §2.6).
+    #[error("Operation get is not permitted on this object.")]
+    AccessDenied,
     /// 403 purge on a vault with purge protection. Unrecorded wording.
     #[error(
         "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed."
@@ -211,6 +215,7 @@ impl AkvError {
             E::ForbiddenByRbac { .. } => (S::FORBIDDEN, "Forbidden", Some("ForbiddenByRbac")),
             E::ForbiddenByPolicy { .. } => (S::FORBIDDEN, "Forbidden", Some("ForbiddenByPolicy")),
             E::SecretDisabled => (S::FORBIDDEN, "Forbidden", Some("SecretDisabled")),
+            E::AccessDenied => (S::FORBIDDEN, "Forbidden", Some("AccessDenied")),
             E::PurgeProtected => (S::FORBIDDEN, "Forbidden", None),
             E::BadParameter(_) | E::InvalidName(_) => (S::BAD_REQUEST, "BadParameter", None),
             E::MalformedBackupBlob => (S::BAD_REQUEST, "Malformed backup blob", None),
