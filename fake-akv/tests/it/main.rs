@@ -7,6 +7,8 @@
 //! - `soft_delete`: delete, get/list deleted, recover, purge, retention.
 //! - `backup`: backup and restore.
 //! - `concurrency`: parallel writers.
+//! - `conformance`: Microsoft's recordings of the real Key Vault (`tests/conformance/*.yaml`)
+//!   replayed step by step.
 //! - `keys`: key create, import, get, update, list, soft delete.
 //! - `admin`: the `/_emulator` control plane (audit, faults, clock, vaults, secrets).
 //! - `cli`: the binary's `--help`.
@@ -16,6 +18,7 @@ mod auth;
 mod backup;
 mod cli;
 mod concurrency;
+mod conformance;
 mod keys;
 mod limits;
 mod paging;
