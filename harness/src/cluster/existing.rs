@@ -103,3 +103,18 @@ impl Cluster for ExistingCluster {
 
     async fn stop(self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reuse_without_a_running_plane_says_how_to_start_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(error) = ExistingCluster::from_plane(dir.path()).await else {
+            panic!("an empty folder is no plane");
+        };
+        assert!(matches!(error, ExistingError::NoPlane(_)));
+        assert!(error.to_string().contains("start one with `harness up`"));
+    }
+}
