@@ -120,6 +120,9 @@ pub enum OutputStream {
     Stderr,
     /// Diagnostics from the harness (object dumps, diffs).
     Log,
+    /// The failure dump gathered when a step failed: the namespace's events and ESO's
+    /// conditions, ESO's and Reloader's log lines, the fakes' audit records.
+    Dump,
 }
 
 /// How a step ended.

@@ -12,10 +12,11 @@
 //! - [`supervise`] runs child processes (own process group, logs, probes, stop, pidfile);
 //!   [`deps`] builds or finds their binaries; [`cluster`] starts the local control plane on
 //!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ESO, Reloader)
-//!   and [`k8s`] talks to it (client, server-side apply, waits).
+//!   or uses an existing cluster, behind one trait, and [`k8s`] talks to it (client,
+//!   server-side apply, waits).
 //! - Scenarios: [`cli`] → [`scenario`] (YAML format, validation, variables) → [`runner`] (try →
-//!   catch → finally, timeouts) → [`step`] (one file per step kind) → [`event`] (the
-//!   runner-report contract) → [`report`] (terminal, JUnit, JSON).
+//!   catch → finally, timeouts, scenarios side by side, failure dumps) → [`step`] (one file per
+//!   step kind) → [`event`] (the runner-report contract) → [`report`] (terminal, JUnit, JSON).
 
 pub mod admin;
 pub mod arm;

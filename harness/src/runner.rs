@@ -2,9 +2,15 @@
 //! scenario's Azure world, runs its steps (`try` → `catch` on failure → `finally` always, each
 //! step under its timeout), and sends [`RunEvent`](crate::event::RunEvent)s to one reporter task.
 //! The runner never formats output; reports are built from the events alone.
+//!
+//! Up to [`RunContext::jobs`] scenarios run at once on one bench and one cluster. Each has its
+//! own namespace, its own tenant and principals (fresh GUIDs) and its own vaults (suffixed
+//! names, see [`crate::scenario::vault_name`]), added beside the others' and removed when it
+//! ends. What cannot be split (the fakes' clock and fault plan) belongs to scenarios that
+//! [run alone](Scenario::runs_alone): they wait for the others and hold the bench to themselves.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
@@ -16,21 +22,47 @@ use crate::scenario::{Bindings, Scenario, World};
 use crate::serve::Bench;
 use crate::step::{StepBody, StepContext, StepEntry, StepKind, StepOutcome};
 
+pub(crate) mod dump;
+
 /// Extra time a step gets past its timeout to report its own failure (polling steps stop
 /// just before their deadline and say what they last saw).
 const GRACE: Duration = Duration::from_secs(2);
 
-/// The Kubernetes side of a run.
+/// The Kubernetes side of a run, as the runner sees any [`Cluster`](crate::cluster::Cluster)
+/// backend.
 #[derive(Clone)]
 pub struct ClusterAccess {
     /// The client.
     pub client: kube::Client,
     /// Its kubeconfig, for `script` steps (`KUBECONFIG`).
-    pub kubeconfig: Option<PathBuf>,
+    pub kubeconfig: PathBuf,
     /// The service-account issuer, for federated credentials (`${clusterIssuer}`).
     pub issuer: Option<String>,
     /// The issuer's JWKS, so fake-aad trusts service-account tokens (workload identity).
     pub issuer_keys: Option<serde_json::Value>,
+    /// Where ESO and Reloader write their logs, when the harness started them; otherwise why
+    /// their logs cannot be shown.
+    pub logs: Result<PathBuf, String>,
+}
+
+impl ClusterAccess {
+    /// How scenarios reach `cluster`, whichever backend it is.
+    pub async fn of(cluster: &impl crate::cluster::Cluster) -> Self {
+        let (issuer, issuer_keys) = cluster
+            .service_account_issuer()
+            .await
+            .map_or((None, None), |(issuer, keys)| (Some(issuer), keys));
+        Self {
+            client: cluster.client(),
+            kubeconfig: cluster.kubeconfig().to_path_buf(),
+            issuer,
+            issuer_keys,
+            logs: cluster
+                .component_logs()
+                .map(Path::to_path_buf)
+                .map_err(str::to_owned),
+        }
+    }
 }
 
 /// What a run uses.
@@ -41,24 +73,50 @@ pub struct RunContext<'a> {
     pub cluster: Option<ClusterAccess>,
     /// Why there is no cluster, for scenarios that need one.
     pub no_cluster_reason: String,
+    /// How many scenarios may run at once (at least 1).
+    pub jobs: usize,
 }
 
-/// Runs `scenarios` in order, sending events to `reporter`; returns the totals.
+/// Runs `scenarios`, up to `cx.jobs` at once and started in order, sending events to
+/// `reporter`; returns the totals.
 pub async fn run(
     scenarios: &[Scenario],
     cx: &RunContext<'_>,
     reporter: Reporter,
 ) -> std::io::Result<RunStats> {
+    use futures::StreamExt as _;
+
     let (events, rx) = EventSender::channel();
     let report_task = tokio::spawn(reporter.consume(rx));
     events.emit(RunEventKind::RunStarted {
         scenarios: scenarios.len(),
     });
+    clear_bench(cx.bench);
+    // Readers run side by side; a scenario that runs alone takes it for writing. tokio's lock
+    // is fair, so a waiting writer is not starved by the readers queued after it.
+    let shared = tokio::sync::RwLock::new(());
+    let (shared, events_ref) = (&shared, &events);
+    let mut finished = futures::stream::iter(scenarios.iter().enumerate())
+        .map(|(index, scenario)| async move {
+            let alone = scenario.runs_alone();
+            let _alone = if alone {
+                Some(shared.write().await)
+            } else {
+                None
+            };
+            let _beside = if alone {
+                None
+            } else {
+                Some(shared.read().await)
+            };
+            run_scenario(index, scenario, cx, events_ref).await
+        })
+        .buffer_unordered(cx.jobs.max(1));
     let mut stats = RunStats::default();
-    for (index, scenario) in scenarios.iter().enumerate() {
-        let result = run_scenario(index, scenario, cx, &events).await;
+    while let Some(result) = finished.next().await {
         stats.record(&result);
     }
+    drop(finished);
     events.emit(RunEventKind::RunFinished { stats });
     drop(events);
     report_task
@@ -95,11 +153,13 @@ async fn run_scenario(
             let failure = run
                 .entries(&scenario.steps, String::new(), scenario.timeout, false)
                 .await;
-            let namespace = prepared.namespace.clone();
-            if failure.is_none()
-                && let Some(cluster) = &cx.cluster
-            {
-                delete_namespace(&cluster.client, &namespace).await;
+            // A failed scenario's namespace and Azure world stay for whoever debugs it
+            // (`--keep`); ESO keeps reconciling against them, so both go together.
+            if failure.is_none() {
+                if let Some(cluster) = &cx.cluster {
+                    delete_namespace(&cluster.client, &prepared.namespace).await;
+                }
+                uninstall(cx.bench, &prepared.world);
             }
             match failure {
                 None => ScenarioResult::Passed,
@@ -121,6 +181,7 @@ struct Prepared {
     bindings: Bindings,
     namespace: String,
     audit_mark: u64,
+    aad_audit_mark: u64,
     env: Vec<(String, String)>,
 }
 
@@ -132,7 +193,8 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         ));
     }
     let bench = cx.bench;
-    // Each scenario starts on real time with no faults.
+    // Each scenario starts on real time with no faults. Only scenarios that run alone change
+    // either, so this never pulls the clock from under a scenario running beside.
     let clock = bench.akv().state().clock();
     if clock.status().1 {
         clock.resume();
@@ -151,22 +213,15 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
     bindings.set("namespace", namespace.clone());
     bindings.set("scenario", scenario.name.clone());
     if let Some(cluster) = &cx.cluster {
-        if let Some(path) = &cluster.kubeconfig {
-            bindings.set("kubeconfig", path.display().to_string());
-        }
+        bindings.set("kubeconfig", cluster.kubeconfig.display().to_string());
         if let Some(issuer) = &cluster.issuer {
             bindings.set("clusterIssuer", issuer.clone());
         }
     }
     let world = resolve_world(scenario, cx, clock.now(), &mut bindings)?;
+    let audit_mark = audit_end(bench.akv().state().audit());
+    let aad_audit_mark = audit_end(bench.aad().state().audit());
     install(bench, &world)?;
-    let audit_mark = bench
-        .akv()
-        .state()
-        .audit()
-        .since(0)
-        .last()
-        .map_or(0, |e| e.seq);
 
     let env = client_env(bench, &bindings);
     for (key, value) in &env {
@@ -180,6 +235,7 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         bindings,
         namespace,
         audit_mark,
+        aad_audit_mark,
         env,
     })
 }
@@ -251,23 +307,70 @@ fn client_env(bench: &Bench, bindings: &Bindings) -> Vec<(String, String)> {
     env
 }
 
-/// Replaces the fakes' directory and vaults with the scenario's.
-fn install(bench: &Bench, world: &World) -> Result<(), String> {
-    bench
-        .aad()
-        .state()
-        .update_directory(|d| *d = world.directory.clone())
-        .map_err(|e| format!("install the directory: {e}"))?;
+/// The position of the newest record in `log`.
+fn audit_end<E: fake_kit::audit::Numbered + Clone>(log: &fake_kit::audit::AuditLog<E>) -> u64 {
+    log.since(0)
+        .last()
+        .map_or(0, fake_kit::audit::Numbered::seq)
+}
+
+/// Empties the fakes of the bench's starting world, which no scenario asked for.
+fn clear_bench(bench: &Bench) {
+    let _ = bench.aad().state().update_directory(|d| {
+        d.tenants.clear();
+        d.issuers.clear();
+        d.default_managed_identity = None;
+    });
     let akv = bench.akv().state();
     for name in akv.vault_names() {
         let _ = akv.remove_vault(&name);
     }
+}
+
+/// Adds the scenario's tenant, trusted issuers and vaults beside those of scenarios running
+/// at the same time.
+fn install(bench: &Bench, world: &World) -> Result<(), String> {
+    bench
+        .aad()
+        .state()
+        .update_directory(|d| {
+            d.tenants.extend(world.directory.tenants.iter().cloned());
+            for issuer in &world.directory.issuers {
+                if !d.issuers.iter().any(|i| i.issuer == issuer.issuer) {
+                    d.issuers.push(issuer.clone());
+                }
+            }
+            // IMDS asked for no particular identity answers for the default; with several
+            // scenarios at once the newest one's first identity wins.
+            if let Some(identity) = world
+                .directory
+                .tenants
+                .iter()
+                .flat_map(|t| &t.managed_identities)
+                .next()
+            {
+                d.default_managed_identity = Some(identity.client_id.to_string());
+            }
+        })
+        .map_err(|e| format!("install the directory: {e}"))?;
+    let akv = bench.akv().state();
     for vault in &world.vaults {
         akv.put_vault(vault.clone())
             .map_err(|e| format!("vault {}: {e}", vault.name))?;
     }
     akv.set_default_vault(world.default_vault().map(str::to_owned));
     Ok(())
+}
+
+/// Removes what [`install`] added. Shared issuers stay: they are the cluster's.
+fn uninstall(bench: &Bench, world: &World) {
+    let _ = bench.aad().state().update_directory(|d| {
+        d.tenants.retain(|t| t.id != world.tenant_id);
+    });
+    let akv = bench.akv().state();
+    for vault in &world.vaults {
+        let _ = akv.remove_vault(&vault.name);
+    }
 }
 
 /// `h-<slug>-<4 hex>`, a valid namespace name unique to this run of the scenario.
@@ -440,15 +543,27 @@ impl ScenarioRun<'_, '_> {
                 }
             }
         };
-        if result.is_fatal()
-            && let Some(cluster) = &self.cx.cluster
-        {
-            let dump = diagnostics(&cluster.client, &self.prepared.namespace).await;
+        if result.is_fatal() {
+            let cluster = self.cx.cluster.as_ref();
+            let logs = match cluster {
+                Some(c) => c.logs.as_deref().map_err(String::as_str),
+                None => Err(self.cx.no_cluster_reason.as_str()),
+            };
+            let dump = dump::gather(
+                cluster.map(|c| &c.client),
+                logs,
+                self.scenario.components.reloader.enabled(),
+                &self.prepared.namespace,
+                self.cx.bench,
+                &self.prepared.world,
+                (self.prepared.audit_mark, self.prepared.aad_audit_mark),
+            )
+            .await;
             self.events.emit(RunEventKind::StepOutput {
                 scenario: self.reference.clone(),
                 step: step.clone(),
-                stream: crate::event::OutputStream::Log,
-                text: dump,
+                stream: crate::event::OutputStream::Dump,
+                text: dump.render(),
             });
         }
         let fatal = result.is_fatal().then(|| match &result {
@@ -467,86 +582,6 @@ impl ScenarioRun<'_, '_> {
         });
         fatal
     }
-}
-
-/// What a failed step's reader needs from the cluster: the namespace's events and the
-/// conditions of ESO's objects in it.
-async fn diagnostics(client: &kube::Client, namespace: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = format!("namespace {namespace}:\n");
-    let events: kube::Api<k8s_openapi::api::core::v1::Event> =
-        kube::Api::namespaced(client.clone(), namespace);
-    match events.list(&kube::api::ListParams::default()).await {
-        Ok(list) => {
-            // Controllers repeat a warning on every retry: show each (type, reason, object)
-            // once, with its latest message and how often it came.
-            let mut seen: Vec<(String, String, u32)> = Vec::new();
-            for event in &list.items {
-                let key = format!(
-                    "{} {} {}/{}",
-                    event.type_.as_deref().unwrap_or("-"),
-                    event.reason.as_deref().unwrap_or("-"),
-                    event.involved_object.kind.as_deref().unwrap_or("-"),
-                    event.involved_object.name.as_deref().unwrap_or("-"),
-                );
-                let message = event.message.as_deref().unwrap_or("").trim().to_owned();
-                let count = event.count.unwrap_or(1).max(1) as u32;
-                match seen.iter_mut().find(|(k, _, _)| *k == key) {
-                    Some(entry) => {
-                        entry.1 = message;
-                        entry.2 += count;
-                    }
-                    None => seen.push((key, message, count)),
-                }
-            }
-            for (key, message, count) in seen {
-                let times = if count > 1 {
-                    format!(" (x{count})")
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(out, "  event {key}{times}: {message}");
-            }
-        }
-        Err(error) => {
-            let _ = writeln!(out, "  events: {error}");
-        }
-    }
-    for kind in ["SecretStore", "ExternalSecret"] {
-        let gvk = kube::core::GroupVersionKind::gvk("external-secrets.io", "v1", kind);
-        let Ok((resource, _)) = kube::discovery::pinned_kind(client, &gvk).await else {
-            continue;
-        };
-        let api: kube::Api<kube::api::DynamicObject> =
-            kube::Api::namespaced_with(client.clone(), namespace, &resource);
-        let Ok(list) = api.list(&kube::api::ListParams::default()).await else {
-            continue;
-        };
-        for object in list.items {
-            let value = serde_json::to_value(&object).unwrap_or_default();
-            let name = object.metadata.name.unwrap_or_default();
-            let conditions = value
-                .pointer("/status/conditions")
-                .and_then(serde_json::Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if conditions.is_empty() {
-                let _ = writeln!(out, "  {kind}/{name}: no conditions");
-            }
-            for c in conditions {
-                let text = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_owned();
-                let _ = writeln!(
-                    out,
-                    "  {kind}/{name}: {}={} {}: {}",
-                    text("type"),
-                    text("status"),
-                    text("reason"),
-                    text("message")
-                );
-            }
-        }
-    }
-    out
 }
 
 /// `kind` with every `${variable}` in its strings replaced.

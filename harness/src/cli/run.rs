@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cluster::{Cluster, LocalPlane, PlaneOptions};
+use crate::cluster::{Cluster, ExistingCluster, LocalPlane, PlaneOptions};
 use crate::deps::{Assets, Binaries, DepsConfig};
 use crate::report::{JsonSink, JunitSink, Reporter, TerminalSink};
 use crate::runner::{self, ClusterAccess, RunContext};
@@ -22,6 +22,8 @@ use crate::serve::{Bench, Options};
 
 /// Flags of `harness run`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = RUN_NOTES)]
+#[allow(clippy::struct_excessive_bools)] // Independent switches, as on the command line.
 pub struct Args {
     /// Scenario files or folders (searched for *.yaml and *.yml).
     #[arg(default_value = "scenarios")]
@@ -34,22 +36,111 @@ pub struct Args {
     /// says how many it left out.
     #[arg(long, value_name = "TEXT")]
     skip: Vec<String>,
+    /// Run up to N scenarios at once on one plane and one bench. Scenarios that change the
+    /// fakes' clock or fault plan (or are tagged `serial`) still run alone.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
+    /// Run only shard K of N (e.g. `2/4`, for CI matrices): the selected scenarios (after
+    /// --filter, --skip and variants), sorted by name, dealt round-robin into N shards.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
     /// Write a JUnit XML report (scenario = testsuite, step = testcase).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
     /// Write one JSON line per event plus a versioned summary.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// A cluster for Kubernetes steps instead of the local plane (its ESO must reach the
-    /// bench's proxy).
-    #[arg(long, env = "HARNESS_KUBECONFIG", value_name = "FILE")]
+    /// Use an existing cluster instead of the local plane. Its ESO is the user's and must
+    /// reach this run's fakes (see below); the run neither starts nor stops anything in it.
+    #[arg(long, env = "HARNESS_KUBECONFIG", value_name = "FILE",
+          conflicts_with_all = ["reuse", "no_plane", "keep"])]
     kubeconfig: Option<PathBuf>,
+    /// Run on the plane `harness up` keeps in --plane-dir instead of starting one, and leave
+    /// it running. Its ESO must reach this run's fakes (see below).
+    #[arg(long, conflicts_with_all = ["no_plane", "keep"])]
+    reuse: bool,
+    /// The run directory of the plane --reuse runs on; the default is `harness up`'s
+    /// (`~/.cache/akv-e2e/run/plane`).
+    #[arg(long, env = "HARNESS_RUN_DIR", value_name = "DIR", hide_default_value = true,
+          default_value_os_t = super::up::default_run_dir())]
+    plane_dir: PathBuf,
+    /// After the run, keep the plane and the fakes up for debugging (failed scenarios keep
+    /// their namespace and Azure world) and print how to reach them; Ctrl-C ends.
+    #[arg(long)]
+    keep: bool,
     /// Do not start the local plane; scenarios that need Kubernetes then cannot run.
     #[arg(long)]
     no_plane: bool,
     /// Seconds each plane component may take to become ready.
     #[arg(long, default_value_t = 90)]
     plane_timeout: u64,
+    /// The fakes' routing proxy address (default: a free port). Fix it, with --bench-dir, when
+    /// an ESO the run did not start (--reuse, --kubeconfig) must reach the fakes.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    proxy_listen: SocketAddr,
+    /// The fakes' state folder, holding their CA (default: a fresh folder per run). Fix it so
+    /// the CA an outside ESO trusts stays the same from run to run.
+    #[arg(long, value_name = "DIR")]
+    bench_dir: Option<PathBuf>,
+}
+
+const RUN_NOTES: &str = "\
+Clusters:
+  By default the run starts a local plane (etcd, kube-apiserver, kcm, scheduler, kwok, ESO and,
+  with HARNESS_RELOADER_BIN, Reloader) wired to its fakes, and stops it at the end or on Ctrl-C.
+  --reuse and --kubeconfig use a cluster whose ESO the run did not start. That ESO must run with
+  HTTPS_PROXY=http://<--proxy-listen> and SSL_CERT_FILE=<--bench-dir>/ca-bundle.pem, e.g.
+    harness up --eso-env HTTPS_PROXY=http://127.0.0.1:8400 \\
+               --eso-env SSL_CERT_FILE=/tmp/bench/ca-bundle.pem
+    harness run --reuse --proxy-listen 127.0.0.1:8400 --bench-dir /tmp/bench scenarios/seeds
+  On a --kubeconfig cluster failure dumps cannot show ESO's log (the run says so).
+
+Exit code: 0 every scenario passed, 1 a scenario failed, 2 one could not run.";
+
+/// `--shard K/N`: the K-th of N shards, K from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    index: usize,
+    count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("expected K/N with 1 <= K <= N (e.g. 2/4), got `{text}`");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Keeps this shard's scenarios, in their order. Names are unique in a run and come from
+    /// the files, so the partition is the same on every machine and every scenario lands in
+    /// exactly one shard; round-robin over the sorted names keeps shards within one of equal.
+    pub fn retain(self, scenarios: &mut Vec<Scenario>) {
+        let mut names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        let mine: std::collections::BTreeSet<String> = names
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| position % self.count == self.index - 1)
+            .map(|(_, name)| (*name).to_owned())
+            .collect();
+        scenarios.retain(|s| mine.contains(&s.name));
+    }
 }
 
 /// Loads every scenario under `paths` and keeps those `filters` select (all when empty).
@@ -82,71 +173,58 @@ pub fn select(paths: &[PathBuf], filters: &[String]) -> anyhow::Result<Vec<Scena
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut scenarios = select(&args.paths, &args.filter)?;
-    let before = scenarios.len();
-    scenarios.retain(|s| !args.skip.iter().any(|f| s.matches(f)));
-    if scenarios.len() < before {
-        eprintln!(
-            "harness run: --skip left out {} of {} scenarios",
-            before - scenarios.len(),
-            before
-        );
-    }
+    let scenarios = selected(args)?;
+    // Fewer scenarios than shards leaves some empty; that shard has nothing to fail.
     if scenarios.is_empty() {
-        anyhow::bail!("no scenario selected");
+        return Ok(ExitCode::SUCCESS);
     }
-    let mut reporter = Reporter::new();
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    reporter.add(TerminalSink::new(std::io::stdout(), color));
-    if let Some(path) = &args.junit {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        reporter.add(JunitSink::new(std::io::BufWriter::new(file)));
-    }
-    if let Some(path) = &args.json {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        reporter.add(JsonSink::new(std::io::BufWriter::new(file)));
-    }
+    let jobs = usize::from(args.jobs);
+    let reporter = reporter(args, jobs)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let stats = runtime.block_on(async {
         // Registered before the plane's first child exists: SIGINT's default action would exit
         // without stopping it.
-        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut signals = Signals::new().context("cannot handle SIGINT and SIGTERM")?;
         let run_dir = std::env::temp_dir().join(format!("harness-run-{}", uuid::Uuid::new_v4()));
-        let state_dir = run_dir.join("bench");
+        let state_dir = args
+            .bench_dir
+            .clone()
+            .unwrap_or_else(|| run_dir.join("bench"));
         let bench = Bench::start(Options {
-            state_dir: state_dir.clone(),
+            state_dir,
             directory: None,
             vaults: None,
-            proxy_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            proxy_listen: args.proxy_listen,
         })
         .await
         .context("cannot start the bench")?;
         let mut plane = None;
         let mut no_cluster_reason = NO_CLUSTER.to_owned();
         let cluster = if let Some(path) = &args.kubeconfig {
-            Some(ClusterAccess {
-                client: crate::k8s::client_from_kubeconfig(path).await?,
-                kubeconfig: Some(path.clone()),
-                issuer: None,
-                issuer_keys: None,
-            })
+            let cluster = ExistingCluster::from_kubeconfig(path).await?;
+            say_how_eso_reaches(&bench);
+            Some(ClusterAccess::of(&cluster).await)
         } else if args.no_plane || !scenarios.iter().any(Scenario::needs_cluster) {
             None
+        } else if args.reuse {
+            let cluster = ExistingCluster::from_plane(&args.plane_dir).await?;
+            eprintln!(
+                "harness run: reusing the plane in {}",
+                args.plane_dir.display()
+            );
+            say_how_eso_reaches(&bench);
+            Some(ClusterAccess::of(&cluster).await)
         } else {
             let plane_dir = run_dir.join("plane");
             let starting = start_plane(&bench, &scenarios, &plane_dir, args.plane_timeout);
             // Dropping the start future stops every child already started.
             let started = tokio::select! {
                 started = starting => started,
-                _ = interrupt.recv() => anyhow::bail!("interrupted while the plane started"),
-                _ = terminate.recv() => anyhow::bail!("terminated while the plane started"),
+                signal = signals.recv() => anyhow::bail!("{signal} while the plane started"),
             };
             match started {
                 Ok(started) => {
-                    let access = plane_access(&started).await;
+                    let access = ClusterAccess::of(&started).await;
                     plane = Some(started);
                     Some(access)
                 }
@@ -160,13 +238,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             bench: &bench,
             cluster,
             no_cluster_reason,
+            jobs,
         };
-        // On a signal the run stops where it is; the plane and the bench are still stopped.
+        // On a signal the run stops where it is; the plane and the bench are still stopped
+        // (after --keep's pause).
         let stats = tokio::select! {
             stats = runner::run(&scenarios, &cx, reporter) => stats,
-            _ = interrupt.recv() => Err(std::io::Error::other("interrupted")),
-            _ = terminate.recv() => Err(std::io::Error::other("terminated")),
+            signal = signals.recv() => Err(std::io::Error::other(signal)),
         };
+        if args.keep {
+            keep_until_signalled(&bench, plane.as_ref(), &run_dir, &mut signals).await;
+        }
         if let Some(plane) = plane {
             plane.stop().await;
         }
@@ -181,16 +263,120 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(stats.exit_code()))
 }
 
+/// The scenarios to run: loaded, filtered, skipped, then this run's shard.
+fn selected(args: &Args) -> anyhow::Result<Vec<Scenario>> {
+    let mut scenarios = select(&args.paths, &args.filter)?;
+    let before = scenarios.len();
+    scenarios.retain(|s| !args.skip.iter().any(|f| s.matches(f)));
+    if scenarios.len() < before {
+        eprintln!(
+            "harness run: --skip left out {} of {} scenarios",
+            before - scenarios.len(),
+            before
+        );
+    }
+    if scenarios.is_empty() {
+        anyhow::bail!("no scenario selected");
+    }
+    if let Some(shard) = args.shard {
+        let selected = scenarios.len();
+        shard.retain(&mut scenarios);
+        eprintln!(
+            "harness run: shard {shard} has {} of {selected} scenarios",
+            scenarios.len()
+        );
+    }
+    Ok(scenarios)
+}
+
+/// The terminal report plus the files asked for.
+fn reporter(args: &Args, jobs: usize) -> anyhow::Result<Reporter> {
+    let mut reporter = Reporter::new();
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut terminal = TerminalSink::new(std::io::stdout(), color);
+    // Interleaved step lines of scenarios running at once would be unreadable.
+    terminal.group_by_scenario(jobs > 1);
+    reporter.add(terminal);
+    if let Some(path) = &args.junit {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        reporter.add(JunitSink::new(std::io::BufWriter::new(file)));
+    }
+    if let Some(path) = &args.json {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        reporter.add(JsonSink::new(std::io::BufWriter::new(file)));
+    }
+    Ok(reporter)
+}
+
 /// Why Kubernetes scenarios cannot run with `--no-plane` and no `--kubeconfig`.
 pub const NO_CLUSTER: &str = "the run has no cluster (--no-plane without --kubeconfig)";
 
-/// How scenarios reach a started plane.
-pub(crate) async fn plane_access(plane: &LocalPlane) -> ClusterAccess {
-    ClusterAccess {
-        client: plane.client(),
-        kubeconfig: Some(plane.kubeconfig().to_path_buf()),
-        issuer: Some(plane.issuer().to_owned()),
-        issuer_keys: plane.service_account_jwks().await.ok(),
+/// For a cluster whose ESO the run did not start: what that ESO needs to reach the fakes.
+fn say_how_eso_reaches(bench: &Bench) {
+    let env = bench.env();
+    let get = |key: &str| {
+        env.iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    eprintln!(
+        "harness run: the cluster's ESO must run with HTTPS_PROXY={} SSL_CERT_FILE={}",
+        get("HTTPS_PROXY"),
+        get("SSL_CERT_FILE")
+    );
+}
+
+/// `--keep`: the run is over; say how to reach what it leaves up, then wait for a signal.
+async fn keep_until_signalled(
+    bench: &Bench,
+    plane: Option<&LocalPlane>,
+    run_dir: &std::path::Path,
+    signals: &mut Signals,
+) {
+    let env_file = run_dir.join("bench.env");
+    let _ = std::fs::create_dir_all(run_dir);
+    let wrote = std::fs::write(&env_file, bench.env_script()).is_ok();
+    eprintln!("\nharness run: --keep: the plane and the fakes stay up until Ctrl-C");
+    if let Some(plane) = plane {
+        eprintln!("  export KUBECONFIG={}", plane.kubeconfig().display());
+        eprintln!("  logs: {}/logs", plane.run_dir().display());
+        eprintln!(
+            "  if this harness is killed: harness down --run-dir {}",
+            plane.run_dir().display()
+        );
+    }
+    if wrote {
+        eprintln!(
+            "  source {} (the fakes: proxy, CA, HARNESS_STATE_DIR for `harness vault`/`audit`)",
+            env_file.display()
+        );
+    }
+    let signal = signals.recv().await;
+    eprintln!("harness run: {signal}; stopping");
+}
+
+/// SIGINT and SIGTERM, registered when created.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for either; says which.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "interrupted",
+            _ = self.terminate.recv() => "terminated",
+        }
     }
 }
 
@@ -228,4 +414,75 @@ pub(crate) async fn start_plane(
         run_dir.display()
     );
     Ok(LocalPlane::start(options).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Vec<Scenario> {
+        names
+            .iter()
+            .map(|name| {
+                crate::scenario::parse(
+                    std::path::Path::new("inline.yaml"),
+                    &format!("name: {name}\nsteps: []\n"),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn shard(text: &str, scenarios: &[&str]) -> Vec<String> {
+        let mut selected = named(scenarios);
+        text.parse::<Shard>().unwrap().retain(&mut selected);
+        selected.into_iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn shards_partition_the_scenarios_by_sorted_name_whatever_their_order() {
+        let names = ["e", "b", "a", "d", "c", "f", "g"];
+        let mut reversed = names;
+        reversed.reverse();
+        let mut all = Vec::new();
+        for k in 1..=3 {
+            let mine = shard(&format!("{k}/3"), &names);
+            assert_eq!(
+                sorted(&mine),
+                sorted(&shard(&format!("{k}/3"), &reversed)),
+                "shard {k} does not depend on file order"
+            );
+            assert!((2..=3).contains(&mine.len()), "{mine:?}");
+            all.extend(mine);
+        }
+        assert_eq!(sorted(&all), ["a", "b", "c", "d", "e", "f", "g"]);
+        // Round-robin over the sorted names; each shard keeps the run's order.
+        assert_eq!(shard("1/3", &names), ["a", "d", "g"]);
+        assert_eq!(shard("2/3", &names), ["e", "b"]);
+        assert_eq!(shard("1/1", &names), names);
+    }
+
+    #[test]
+    fn more_shards_than_scenarios_leaves_some_empty() {
+        assert_eq!(shard("2/3", &["a"]), Vec::<String>::new());
+        assert_eq!(shard("1/3", &["a"]), ["a"]);
+    }
+
+    #[test]
+    fn bad_shards_are_refused_with_the_expected_form() {
+        for bad in ["0/2", "3/2", "2", "a/b", "1/0", "/2", "1/"] {
+            let error = bad.parse::<Shard>().unwrap_err();
+            assert!(
+                error.contains("expected K/N with 1 <= K <= N"),
+                "{bad}: {error}"
+            );
+        }
+        assert_eq!("2/4".parse::<Shard>().unwrap().to_string(), "2/4");
+    }
+
+    fn sorted(names: &[String]) -> Vec<String> {
+        let mut names = names.to_vec();
+        names.sort();
+        names
+    }
 }

@@ -382,6 +382,17 @@ impl Cluster for LocalPlane {
         k8s::apply_yaml(&self.client, yaml).await
     }
 
+    async fn service_account_issuer(&self) -> Option<(String, Option<serde_json::Value>)> {
+        Some((
+            self.issuer().to_owned(),
+            self.service_account_jwks().await.ok(),
+        ))
+    }
+
+    fn component_logs(&self) -> Result<&Path, &str> {
+        Ok(self.supervisor.log_dir())
+    }
+
     async fn stop(mut self) {
         self.shutdown().await;
     }

@@ -1,7 +1,15 @@
-//! Kubernetes clusters the harness can drive. [`Cluster`] is what scenarios see; [`LocalPlane`]
-//! is the built-in backend: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
-//! kwok as host processes, plus ESO and (when supplied) Reloader.
+//! Kubernetes clusters the harness can drive. [`Cluster`] is all the runner and the steps see
+//! (through [`crate::runner::ClusterAccess::of`]); two backends implement it:
+//!
+//! - [`LocalPlane`]: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
+//!   as host processes, plus ESO and (when supplied) Reloader, started and stopped by the run.
+//! - [`ExistingCluster`]: a cluster the run neither starts nor stops: any kubeconfig
+//!   (`--kubeconfig`, ESO installed by the user) or a plane `harness up` keeps (`--reuse`).
+//!
+//! A further backend (kind, say, where Docker exists) is one file: a type with a constructor
+//! that brings the cluster up and an `impl Cluster`, plus a flag in `cli/run.rs` choosing it.
 
+mod existing;
 mod local;
 pub mod pki;
 pub mod ports;
@@ -14,6 +22,7 @@ use kube::api::DynamicObject;
 
 use crate::k8s::ApplyError;
 
+pub use existing::{ExistingCluster, ExistingError};
 pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError, PlaneOptions, ReloaderStatus};
 pub use state::PlaneState;
 
@@ -31,6 +40,17 @@ pub trait Cluster {
         yaml: &str,
     ) -> impl Future<Output = Result<Vec<DynamicObject>, ApplyError>> + Send;
 
-    /// Stops the cluster and everything the harness started for it.
+    /// The service-account issuer and, when it can be read, its JWKS, so fake Entra ID
+    /// trusts the cluster's tokens (workload identity); `None` when the cluster has none.
+    fn service_account_issuer(
+        &self,
+    ) -> impl Future<Output = Option<(String, Option<serde_json::Value>)>> + Send;
+
+    /// The folder where the harness's supervisor writes ESO's and Reloader's logs
+    /// (`<name>.{out,err}.log`), or why this cluster has none (failure dumps say it).
+    fn component_logs(&self) -> Result<&Path, &str>;
+
+    /// Stops the cluster and everything the harness started for it; a no-op for a cluster
+    /// the harness did not start.
     fn stop(self) -> impl Future<Output = ()> + Send;
 }

@@ -1,19 +1,27 @@
 //! `--junit FILE`: JUnit XML through quick-junit. A scenario is a `testsuite`, a step a
 //! `testcase`; a failed assertion or timeout is a `failure`, a harness error an `error`, and
-//! step output rides along as `system-out`/`system-err`. Written at `RunFinished`.
+//! step output rides along as `system-out`/`system-err` (a failed step's dump in
+//! `system-out`). Written at `RunFinished`, suites in run order however scenarios finished.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::ReportSink;
-use crate::event::{OutputStream, RunEvent, RunEventKind, ScenarioResult, StepResult};
+use crate::event::{OutputStream, RunEvent, RunEventKind, ScenarioRef, ScenarioResult, StepResult};
 
 /// Builds the report event by event and writes it to `W` at the end.
 pub struct JunitSink<W: Write + Send> {
     out: Option<W>,
     report: Report,
-    suite: Option<TestSuite>,
+    /// Suites by scenario index, so the report lists them in run order.
+    suites: BTreeMap<usize, Running>,
+}
+
+/// A scenario's suite and the output of its running step.
+struct Running {
+    suite: TestSuite,
     stdout: String,
     stderr: String,
 }
@@ -24,20 +32,35 @@ impl<W: Write + Send> JunitSink<W> {
         Self {
             out: Some(out),
             report: Report::new("harness"),
-            suite: None,
-            stdout: String::new(),
-            stderr: String::new(),
+            suites: BTreeMap::new(),
         }
     }
 
     fn write(&mut self) -> std::io::Result<()> {
         if let Some(mut out) = self.out.take() {
+            // Scenarios cut short by a signal are reported as far as they got.
+            for (_, running) in std::mem::take(&mut self.suites) {
+                self.report.add_test_suite(running.suite);
+            }
             self.report
                 .serialize(&mut out)
                 .map_err(std::io::Error::other)?;
             out.flush()?;
         }
         Ok(())
+    }
+}
+
+impl<W: Write + Send> JunitSink<W> {
+    /// The suite of `scenario`, begun at its first event.
+    fn running(&mut self, scenario: &ScenarioRef) -> &mut Running {
+        self.suites
+            .entry(scenario.index)
+            .or_insert_with(|| Running {
+                suite: TestSuite::new(scenario.name.as_str()),
+                stdout: String::new(),
+                stderr: String::new(),
+            })
     }
 }
 
@@ -54,14 +77,22 @@ impl<W: Write + Send> ReportSink for JunitSink<W> {
         match &event.kind {
             RunEventKind::RunStarted { .. } | RunEventKind::StepStarted { .. } => {}
             RunEventKind::ScenarioStarted { scenario } => {
-                let mut suite = TestSuite::new(scenario.name.as_str());
-                suite.add_property(("file", scenario.file.as_str()));
-                self.suite = Some(suite);
+                self.running(scenario)
+                    .suite
+                    .add_property(("file", scenario.file.as_str()));
             }
-            RunEventKind::StepOutput { stream, text, .. } => {
+            RunEventKind::StepOutput {
+                scenario,
+                stream,
+                text,
+                ..
+            } => {
+                let running = self.running(scenario);
                 let buffer = match stream {
-                    OutputStream::Stdout | OutputStream::Log => &mut self.stdout,
-                    OutputStream::Stderr => &mut self.stderr,
+                    OutputStream::Stdout | OutputStream::Log | OutputStream::Dump => {
+                        &mut running.stdout
+                    }
+                    OutputStream::Stderr => &mut running.stderr,
                 };
                 buffer.push_str(text);
                 if !text.ends_with('\n') {
@@ -92,34 +123,29 @@ impl<W: Write + Send> ReportSink for JunitSink<W> {
                 let mut case = TestCase::new(format!("{} {}", step.path, step.name), status);
                 case.set_classname(format!("{}.{}", scenario.name, step.kind));
                 case.set_time(*duration);
-                if !self.stdout.is_empty() {
-                    case.set_system_out(std::mem::take(&mut self.stdout));
+                let running = self.running(scenario);
+                if !running.stdout.is_empty() {
+                    case.set_system_out(std::mem::take(&mut running.stdout));
                 }
-                if !self.stderr.is_empty() {
-                    case.set_system_err(std::mem::take(&mut self.stderr));
+                if !running.stderr.is_empty() {
+                    case.set_system_err(std::mem::take(&mut running.stderr));
                 }
-                if let Some(suite) = &mut self.suite {
-                    suite.add_test_case(case);
-                }
+                running.suite.add_test_case(case);
             }
             RunEventKind::ScenarioFinished {
                 scenario,
                 result,
                 duration,
             } => {
-                let mut suite = self
-                    .suite
-                    .take()
-                    .unwrap_or_else(|| TestSuite::new(scenario.name.as_str()));
+                let running = self.running(scenario);
                 // A scenario that could not start has no steps; say why in a case of its own.
                 if let ScenarioResult::Error { message } = result {
                     let mut case =
                         TestCase::new("setup", status(NonSuccessKind::Error, message, "harness"));
                     case.set_classname(scenario.name.as_str());
-                    suite.add_test_case(case);
+                    running.suite.add_test_case(case);
                 }
-                suite.set_time(*duration);
-                self.report.add_test_suite(suite);
+                running.suite.set_time(*duration);
             }
             RunEventKind::RunFinished { .. } => {
                 self.report.set_time(event.elapsed);

@@ -21,7 +21,7 @@ pub struct Summary {
     pub stats: RunStats,
     /// `harness run`'s exit code.
     pub exit_code: u8,
-    /// Every scenario, in run order.
+    /// Every scenario, in run order (file order, however they finished).
     pub scenarios: Vec<ScenarioSummary>,
 }
 
@@ -39,6 +39,10 @@ pub struct ScenarioSummary {
     pub duration: f64,
     /// Steps that ran, passed, failed (incl. timeouts), errored and were skipped.
     pub steps: StepCounts,
+    /// The failure dump of its failed step (namespace events and conditions, ESO and
+    /// Reloader log lines, the fakes' audit records for its principals), if one failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dump: Option<String>,
 }
 
 /// Step totals of a scenario.

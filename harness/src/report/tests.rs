@@ -122,6 +122,12 @@ fn events() -> Vec<RunEvent> {
             stream: OutputStream::Log,
             text: "last seen Secret db-password:\ndata:\n  password: djE=\n".into(),
         },
+        RunEventKind::StepOutput {
+            scenario: failing.clone(),
+            step: check.clone(),
+            stream: OutputStream::Dump,
+            text: failure_dump(),
+        },
         RunEventKind::StepFinished {
             scenario: failing.clone(),
             step: check,
@@ -211,13 +217,155 @@ fn events() -> Vec<RunEvent> {
         .collect()
 }
 
+/// The dump of a step that failed because the app holds the wrong role, as
+/// `runner::dump` renders it (ids as a real run's, but fixed).
+fn failure_dump() -> String {
+    let app = "0b1c2d3e-0000-4000-8000-000000000001";
+    crate::runner::dump::Dump {
+        namespace: "h-expired-client-secret-1a2b".into(),
+        cluster: Ok(vec![
+            "event Warning UpdateFailed ExternalSecret/db (x3): error processing spec.data[0] \
+             (key: db-password), err: ForbiddenByRbac"
+                .into(),
+            "ExternalSecret/db: Ready=False SecretSyncedError: could not get secret data from \
+             provider"
+                .into(),
+        ]),
+        eso_log: Ok(vec![
+            "error Reconciler error controller=externalsecret name=db: error processing \
+             spec.data[0] (key: db-password), err: ForbiddenByRbac (x3)"
+                .into(),
+        ]),
+        reloader_log: None,
+        akv_audit: vec![format!(
+            "GET GetSecret my-key-vault-1a2b/db-password -> 403 (appid {app}) (x3)"
+        )],
+        aad_audit: vec![format!(
+            "v2 client_secret client {app} for https://vault.azure.net/.default -> success"
+        )],
+    }
+    .render()
+}
+
 fn feed(sink: impl ReportSink + 'static) {
+    feed_events(sink, events());
+}
+
+fn feed_events(sink: impl ReportSink + 'static, events: Vec<RunEvent>) {
     let mut reporter = Reporter::new();
     reporter.add(sink);
-    for event in events() {
+    for event in events {
         reporter.event(&event).unwrap();
     }
     reporter.finish().unwrap();
+}
+
+/// [`events`] as two jobs would send them: the first two scenarios run at once, their events
+/// interleaved, and the second finishes first.
+fn parallel_events() -> Vec<RunEvent> {
+    let all = events();
+    let scenario_of = |e: &RunEvent| match &e.kind {
+        RunEventKind::ScenarioStarted { scenario }
+        | RunEventKind::StepStarted { scenario, .. }
+        | RunEventKind::StepOutput { scenario, .. }
+        | RunEventKind::StepFinished { scenario, .. }
+        | RunEventKind::ScenarioFinished { scenario, .. } => Some(scenario.index),
+        RunEventKind::RunStarted { .. } | RunEventKind::RunFinished { .. } => None,
+    };
+    let of = |index| -> Vec<RunEvent> {
+        all.iter()
+            .filter(|e| scenario_of(e) == Some(index))
+            .cloned()
+            .collect()
+    };
+    let (first, second) = (of(0), of(1));
+    let mut out = vec![all[0].clone()];
+    // The first scenario's finish waits until the second has finished.
+    let (first_body, first_end) = first.split_at(first.len() - 1);
+    let mut a = first_body.iter();
+    let mut b = second.iter();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => break,
+            (x, y) => out.extend(x.into_iter().chain(y).cloned()),
+        }
+    }
+    out.extend(first_end.iter().cloned());
+    out.extend(of(2));
+    out.push(all.last().unwrap().clone());
+    out
+}
+
+#[test]
+fn terminal_report_prints_each_scenario_as_one_block_when_grouped() {
+    let out = Shared::default();
+    let mut sink = TerminalSink::new(out.clone(), false);
+    sink.group_by_scenario(true);
+    feed_events(sink, parallel_events());
+    let text = out.text();
+    // Blocks in the order scenarios finished, each whole.
+    let second = text.find("\nexpired client secret (").unwrap();
+    let first = text.find("\nrotate db password (").unwrap();
+    assert!(second < first, "{text}");
+    assert!(
+        !text[second..first].contains("rotate db password"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn junit_and_json_keep_run_order_whatever_order_scenarios_finish_in() {
+    let junit = Shared::default();
+    feed_events(JunitSink::new(junit.clone()), parallel_events());
+    let xml = junit.text();
+    let rotate = xml.find("testsuite name=\"rotate db password\"").unwrap();
+    let expired = xml
+        .find("testsuite name=\"expired client secret\"")
+        .unwrap();
+    assert!(rotate < expired, "{xml}");
+    let sequential = Shared::default();
+    feed(JunitSink::new(sequential.clone()));
+    assert_eq!(
+        suites_without_times(&xml),
+        suites_without_times(&sequential.text())
+    );
+
+    let json = Shared::default();
+    feed_events(JsonSink::new(json.clone()), parallel_events());
+    let text = json.text();
+    let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let names: Vec<&str> = summary["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["rotate db password", "expired client secret", "eso sync"]
+    );
+    assert_eq!(summary["scenarios"][1]["steps"]["failed"], 2);
+    let dump = summary["scenarios"][1]["dump"].as_str().unwrap();
+    assert!(
+        dump.contains("-> 403") && dump.contains("ForbiddenByRbac"),
+        "{dump}"
+    );
+    assert!(summary["scenarios"][0].get("dump").is_none());
+}
+
+/// The JUnit report with the run's and suites' times removed (the event times differ).
+fn suites_without_times(xml: &str) -> String {
+    xml.lines()
+        .filter(|l| !l.contains("<testsuites") && !l.contains("timestamp"))
+        .map(|l| {
+            l.split(' ')
+                .filter(|w| !w.starts_with("time="))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]

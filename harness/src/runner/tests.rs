@@ -46,6 +46,15 @@ async fn run_on(
     cluster: Option<ClusterAccess>,
     scenarios: &[Scenario],
 ) -> (RunStats, Vec<RunEvent>) {
+    run_jobs(bench, cluster, scenarios, 1).await
+}
+
+async fn run_jobs(
+    bench: &Bench,
+    cluster: Option<ClusterAccess>,
+    scenarios: &[Scenario],
+    jobs: usize,
+) -> (RunStats, Vec<RunEvent>) {
     let collect = Collect::default();
     let mut reporter = Reporter::new();
     reporter.add(collect.clone());
@@ -53,6 +62,7 @@ async fn run_on(
         bench,
         cluster,
         no_cluster_reason: "no cluster in unit tests".into(),
+        jobs,
     };
     let stats = run(scenarios, &cx, reporter).await.unwrap();
     let events = collect.0.lock().unwrap().clone();
@@ -100,8 +110,12 @@ fn scenarios_under(dirs: &[&str]) -> Vec<Scenario> {
         .collect()
 }
 
-/// Runs `scenarios` on a fresh local plane wired to a fresh bench.
-async fn run_on_plane(scenarios: &[Scenario], limit: Duration) -> (RunStats, Vec<RunEvent>) {
+/// Runs `scenarios`, `jobs` at once, on a fresh local plane wired to a fresh bench.
+async fn run_on_plane(
+    scenarios: &[Scenario],
+    jobs: usize,
+    limit: Duration,
+) -> (RunStats, Vec<RunEvent>) {
     let dir = tempfile::tempdir().unwrap();
     tokio::time::timeout(
         limit,
@@ -110,8 +124,8 @@ async fn run_on_plane(scenarios: &[Scenario], limit: Duration) -> (RunStats, Vec
                 crate::cli::run::start_plane(bench, scenarios, &dir.path().join("plane"), 120)
                     .await
                     .unwrap();
-            let access = crate::cli::run::plane_access(&plane).await;
-            let out = run_on(bench, Some(access), scenarios).await;
+            let access = ClusterAccess::of(&plane).await;
+            let out = run_jobs(bench, Some(access), scenarios, jobs).await;
             plane.stop().await;
             out
         }),
@@ -153,7 +167,8 @@ async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
         .expand();
     let broken_names: Vec<String> = broken.iter().map(|s| s.name.clone()).collect();
     scenarios.extend(broken);
-    let (stats, events) = run_on_plane(&scenarios, Duration::from_secs(1500)).await;
+    // Two at a time: also shows that scenarios running side by side do not collide.
+    let (stats, events) = run_on_plane(&scenarios, 2, Duration::from_secs(1500)).await;
 
     let failures = not_passed(&events);
     let (expected, unexpected): (Vec<_>, Vec<_>) = failures
@@ -183,10 +198,98 @@ async fn reloader_scenarios_pass_on_the_local_plane() {
         .collect();
     assert!(scenarios.len() >= 5, "{} scenarios", scenarios.len());
     assert!(scenarios.iter().all(|s| s.components.reloader.enabled()));
-    let (stats, events) = run_on_plane(&scenarios, Duration::from_secs(900)).await;
+    let (stats, events) = run_on_plane(&scenarios, 1, Duration::from_secs(900)).await;
     let failures = not_passed(&events);
     assert!(failures.is_empty(), "{failures:#?}");
     assert_eq!(stats.passed, scenarios.len());
+}
+
+/// A scenario that must fail (wrong role, so ESO cannot read): its failure dump names ESO's
+/// error from ESO's log and fake-akv's 403 for the scenario's app. Run again through the
+/// kubeconfig backend on the same plane (whose ESO reaches this bench), it fails the same way,
+/// and the dump says why ESO's log is missing instead of showing it.
+#[tokio::test]
+async fn failure_dump_names_the_eso_error_and_the_403_audit_record() {
+    let scenarios = [scenario(include_str!("wrong_role.yaml"))];
+    let dir = tempfile::tempdir().unwrap();
+    let (on_plane, on_kubeconfig) = tokio::time::timeout(
+        Duration::from_secs(600),
+        with_bench(async |bench| {
+            let plane =
+                crate::cli::run::start_plane(bench, &scenarios, &dir.path().join("plane"), 120)
+                    .await
+                    .unwrap();
+            let on_plane = run_on(bench, Some(ClusterAccess::of(&plane).await), &scenarios).await;
+            let existing = crate::cluster::ExistingCluster::from_kubeconfig(plane.kubeconfig())
+                .await
+                .unwrap();
+            let access = ClusterAccess::of(&existing).await;
+            assert_eq!(access.issuer.as_deref(), Some(plane.issuer()));
+            assert!(access.issuer_keys.is_some());
+            let on_kubeconfig = run_on(bench, Some(access), &scenarios).await;
+            plane.stop().await;
+            (on_plane, on_kubeconfig)
+        }),
+    )
+    .await
+    .expect("the plane and the scenario finish in time");
+
+    let sections = dump_sections(&on_plane);
+    let eso = &sections["ESO log"];
+    assert!(
+        eso.contains("error Reconciler error") && eso.contains("ForbiddenByRbac"),
+        "ESO's error is in its log lines:\n{eso}"
+    );
+    let akv = &sections["Key Vault audit"];
+    assert!(
+        akv.contains("GET GetSecret my-key-vault-") && akv.contains("/myapp-password -> 403"),
+        "the 403 is in the audit records:\n{akv}"
+    );
+    let aad = &sections["Entra ID audit"];
+    assert!(
+        aad.contains("client_secret") && aad.contains("-> success"),
+        "{aad}"
+    );
+
+    let sections = dump_sections(&on_kubeconfig);
+    assert!(
+        sections["ESO log"].contains("not available (the cluster comes from --kubeconfig"),
+        "{sections:#?}"
+    );
+    assert!(
+        sections["Key Vault audit"].contains("-> 403"),
+        "{sections:#?}"
+    );
+}
+
+/// The failure dump of a run with one failed scenario, by section title (up to the comma).
+fn dump_sections(
+    (stats, events): &(RunStats, Vec<RunEvent>),
+) -> std::collections::BTreeMap<String, String> {
+    assert_eq!(stats.failed, 1, "{:#?}", not_passed(events));
+    let dump = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            RunEventKind::StepOutput {
+                stream: crate::event::OutputStream::Dump,
+                text,
+                ..
+            } => Some(text.clone()),
+            _ => None,
+        })
+        .expect("the failed step has a dump");
+    // A section is its title line and the indented lines under it.
+    let mut sections = std::collections::BTreeMap::new();
+    let mut title = String::new();
+    for line in dump.lines() {
+        if !line.starts_with(' ') {
+            title = line.split([',', ':']).next().unwrap_or(line).to_owned();
+        }
+        let text: &mut String = sections.entry(title.clone()).or_default();
+        text.push_str(line);
+        text.push('\n');
+    }
+    sections
 }
 
 fn not_passed(events: &[RunEvent]) -> Vec<String> {
@@ -219,7 +322,7 @@ async fn kubernetes_examples_pass_on_the_local_plane() {
                 crate::cli::run::start_plane(bench, &kubernetes, &dir.path().join("plane"), 120)
                     .await
                     .unwrap();
-            let access = crate::cli::run::plane_access(&plane).await;
+            let access = ClusterAccess::of(&plane).await;
             let out = run_on(bench, Some(access), &kubernetes).await;
             plane.stop().await;
             out
@@ -348,15 +451,32 @@ azure:
 steps:
   - addClientSecret: { app: eso-app, value: s3cret, bind: added }
   - script:
-      run: 'test $A = hello-s3cret && test $B = https://kv-vars.vault.azure.net && test -n $C'
+      run: 'test $A = hello-s3cret && test $B = https://$N.vault.azure.net && test -n $C'
       env:
         A: ${word}-${added}
         B: ${vaultUrl}
+        N: ${vault.kv-vars.name}
         C: ${app.eso-app.clientId}${tenantId}${clientSecret}${namespace}
 ",
     );
     let (stats, events) = with_bench(async |bench| run_collect(bench, &[s]).await).await;
     assert_eq!(stats.passed, 1, "{:#?}", steps(&events));
+}
+
+/// The Azure-only examples four at a time on one bench: every scenario declares the same
+/// vault and app names, and none sees another's.
+#[tokio::test]
+async fn azure_examples_pass_side_by_side() {
+    let (azure, _) = examples();
+    let (stats, events) = tokio::time::timeout(
+        Duration::from_secs(120),
+        with_bench(async |bench| run_jobs(bench, None, &azure, 4).await),
+    )
+    .await
+    .expect("examples finish in time");
+    let failures = not_passed(&events);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(stats.passed, azure.len());
 }
 
 #[test]

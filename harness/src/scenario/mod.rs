@@ -13,9 +13,9 @@ use std::time::Duration;
 
 pub use bindings::Bindings;
 pub use spec::ScenarioSpec;
-pub use world::World;
+pub use world::{World, vault_name};
 
-use crate::step::{StepBody, StepEntry};
+use crate::step::{StepBody, StepEntry, StepKind};
 
 /// The default step timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -113,7 +113,21 @@ impl Scenario {
     pub fn needs_cluster(&self) -> bool {
         self.components.eso.enabled()
             || self.components.reloader.enabled()
-            || self.steps.iter().any(entry_needs_cluster)
+            || self
+                .steps
+                .iter()
+                .any(|e| any_action(e, &StepKind::needs_cluster))
+    }
+
+    /// Whether the scenario must run alone: a step changes state all scenarios share (clock,
+    /// faults), or the tag `serial` says so (e.g. a script that drives `/_emulator` itself).
+    #[must_use]
+    pub fn runs_alone(&self) -> bool {
+        self.tags.iter().any(|t| t == "serial")
+            || self
+                .steps
+                .iter()
+                .any(|e| any_action(e, &StepKind::changes_shared_state))
     }
 
     /// Whether `filter` selects this scenario: `tag:NAME` matches a tag, anything else a
@@ -127,9 +141,10 @@ impl Scenario {
     }
 }
 
-fn entry_needs_cluster(entry: &StepEntry) -> bool {
+/// Whether `test` holds for any action in `entry`, blocks included.
+fn any_action(entry: &StepEntry, test: &dyn Fn(&StepKind) -> bool) -> bool {
     match &entry.body {
-        StepBody::Action(kind) => kind.needs_cluster(),
+        StepBody::Action(kind) => test(kind),
         StepBody::Block {
             try_,
             catch,
@@ -138,7 +153,7 @@ fn entry_needs_cluster(entry: &StepEntry) -> bool {
             .iter()
             .chain(catch)
             .chain(finally)
-            .any(entry_needs_cluster),
+            .any(|e| any_action(e, test)),
     }
 }
 

@@ -38,6 +38,20 @@ pub struct World {
     pub tenant_id: Uuid,
     /// Principals by name.
     pub principals: BTreeMap<String, PrincipalIds>,
+    /// The name each declared vault has in fake-akv (see [`vault_name`]).
+    pub vault_names: BTreeMap<String, String>,
+}
+
+/// The name a declared vault gets in fake-akv: the declared name plus a suffix unique to this
+/// run of the scenario, so scenarios running at the same time (`--jobs`) never share a vault
+/// host name. Kept within Azure's rules (3-24 characters, no trailing or doubled hyphen).
+#[must_use]
+pub fn vault_name(declared: &str) -> String {
+    let mut base: String = declared.chars().take(19).collect();
+    while base.ends_with('-') {
+        base.pop();
+    }
+    format!("{base}-{}", &Uuid::new_v4().simple().to_string()[..4])
 }
 
 /// The world of a scenario without `azure`: the seed articles' setup.
@@ -175,14 +189,18 @@ impl World {
             default_managed_identity: spec.managed_identities.first().map(|m| m.name.clone()),
         };
         let mut vaults = Vec::new();
+        let mut vault_names = BTreeMap::new();
         for (index, vault) in spec.vaults.iter().enumerate() {
-            let built = build_vault(vault, tenant_id, &principals)?;
-            let url = format!("https://{}.vault.azure.net", vault.name);
+            let name = vault_name(&vault.name);
+            let built = build_vault(vault, &name, tenant_id, &principals)?;
+            let url = format!("https://{name}.vault.azure.net");
             bindings.set(format!("vault.{}.url", vault.name), url.clone());
+            bindings.set(format!("vault.{}.name", vault.name), name.clone());
             if index == 0 {
                 bindings.set("vaultUrl", url);
-                bindings.set("vaultName", vault.name.clone());
+                bindings.set("vaultName", name.clone());
             }
+            vault_names.insert(vault.name.clone(), name);
             vaults.push(built);
         }
         Ok(Self {
@@ -190,13 +208,42 @@ impl World {
             vaults,
             tenant_id,
             principals,
+            vault_names,
         })
     }
 
-    /// The first vault's name.
+    /// The first vault's name in fake-akv.
     #[must_use]
     pub fn default_vault(&self) -> Option<&str> {
         self.vaults.first().map(|v| v.name.as_str())
+    }
+
+    /// The fake-akv name of the vault a step calls `name`: a declared name, or already the
+    /// suffixed one (as `${vaultName}` gives it).
+    #[must_use]
+    pub fn vault(&self, name: &str) -> Option<&str> {
+        self.vault_names.get(name).map(String::as_str).or_else(|| {
+            self.vault_names
+                .values()
+                .find(|n| *n == name)
+                .map(String::as_str)
+        })
+    }
+
+    /// Whether `vault` (a fake-akv name) is one of this world's vaults.
+    #[must_use]
+    pub fn owns_vault(&self, vault: &str) -> bool {
+        self.vault_names
+            .values()
+            .any(|n| n.eq_ignore_ascii_case(vault))
+    }
+
+    /// Whether `id` (a client id or object id) is one of this world's principals.
+    #[must_use]
+    pub fn owns_principal(&self, id: &str) -> bool {
+        self.principals
+            .values()
+            .any(|p| p.client_id.to_string() == id || p.object_id.to_string() == id)
     }
 }
 
@@ -251,6 +298,7 @@ fn federated(list: &[FederatedCredentialSpec]) -> Vec<FederatedCredential> {
 
 fn build_vault(
     vault: &VaultDecl,
+    name: &str,
     tenant_id: Uuid,
     principals: &BTreeMap<String, PrincipalIds>,
 ) -> Result<VaultSpec, WorldError> {
@@ -284,7 +332,7 @@ fn build_vault(
     }
     // Built through serde so fake-akv's defaults (location, resource group, ...) apply.
     let mut spec: VaultSpec = serde_json::from_value(serde_json::json!({
-        "name": vault.name,
+        "name": name,
         "tenantId": tenant_id,
     }))
     .expect("minimal vault spec");
@@ -339,14 +387,26 @@ mod tests {
             bindings.get("clientSecret"),
             Some(app.secrets[0].value.as_str())
         );
+        let name = bindings.get("vaultName").unwrap();
+        assert!(name.starts_with("my-key-vault-"), "{name}");
         assert_eq!(
             bindings.get("vaultUrl"),
-            Some("https://my-key-vault.vault.azure.net")
+            Some(format!("https://{name}.vault.azure.net").as_str())
         );
+        assert_eq!(world.vault("my-key-vault"), Some(name));
         assert_eq!(
             world.vaults[0].role_assignments[0].principal_id,
             app.object_id
         );
+    }
+
+    #[test]
+    fn vault_name_keeps_azure_rules_and_differs_per_call() {
+        let long = vault_name("a-twenty-three-chars-xx");
+        assert!(long.len() <= 24 && !long.contains("--"), "{long}");
+        let short = vault_name("kv-");
+        assert!(short.starts_with("kv-") && !short.contains("--"), "{short}");
+        assert_ne!(vault_name("kv"), vault_name("kv"));
     }
 
     #[test]

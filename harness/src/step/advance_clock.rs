@@ -24,6 +24,10 @@ impl Step for AdvanceClock {
         Ok(StepOutcome::Passed)
     }
 
+    fn changes_shared_state(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         format!("advance the clock by {}", self.by.0)
     }

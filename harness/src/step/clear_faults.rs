@@ -17,6 +17,10 @@ impl Step for ClearFaults {
         Ok(StepOutcome::Passed)
     }
 
+    fn changes_shared_state(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         "clear Key Vault faults".into()
     }

@@ -115,11 +115,18 @@ impl StepContext<'_> {
         });
     }
 
-    /// The vault called `name`, or the scenario's first vault.
+    /// The vault the scenario declares as `name`, or its first vault.
     pub fn vault(&self, name: Option<&str>) -> Result<Arc<fake_akv::state::Vault>, StepError> {
-        let name = name
-            .or(self.world.default_vault())
-            .ok_or_else(|| StepError::UnknownVault("(default)".into()))?;
+        let name = match name {
+            Some(name) => self
+                .world
+                .vault(name)
+                .ok_or_else(|| StepError::UnknownVault(name.to_owned()))?,
+            None => self
+                .world
+                .default_vault()
+                .ok_or_else(|| StepError::UnknownVault("(default)".into()))?,
+        };
         self.bench
             .akv()
             .state()

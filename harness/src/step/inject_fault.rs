@@ -41,6 +41,10 @@ impl Step for InjectFault {
         Ok(StepOutcome::Passed)
     }
 
+    fn changes_shared_state(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         format!(
             "fail the next {} Key Vault requests with {}",

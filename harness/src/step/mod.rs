@@ -73,6 +73,12 @@ pub trait Step {
     fn needs_cluster(&self) -> bool {
         false
     }
+
+    /// Whether the step changes state every scenario shares (the fakes' clock, the fault
+    /// plan), so its scenario must not run beside another (`--jobs`).
+    fn changes_shared_state(&self) -> bool {
+        false
+    }
 }
 
 /// Every step kind. YAML: `- setVaultSecret: {...}` (externally tagged, camelCase).
@@ -225,6 +231,12 @@ impl StepKind {
         self.step().needs_cluster()
     }
 
+    /// Whether the step changes state every scenario shares.
+    #[must_use]
+    pub fn changes_shared_state(&self) -> bool {
+        self.step().changes_shared_state()
+    }
+
     /// The YAML key of this kind.
     #[must_use]
     pub fn name(&self) -> &'static str {
@@ -242,6 +254,7 @@ impl StepKind {
 trait StepInfo {
     fn describe(&self) -> String;
     fn needs_cluster(&self) -> bool;
+    fn changes_shared_state(&self) -> bool;
 }
 
 impl<T: Step> StepInfo for T {
@@ -250,5 +263,8 @@ impl<T: Step> StepInfo for T {
     }
     fn needs_cluster(&self) -> bool {
         Step::needs_cluster(self)
+    }
+    fn changes_shared_state(&self) -> bool {
+        Step::changes_shared_state(self)
     }
 }

@@ -500,3 +500,49 @@ fn sigterm_during_up_start_stops_what_was_started() {
         Vec::new()
     );
 }
+
+/// Ctrl-C while `harness run` runs scenarios on its plane: the run stops, says so (exit 2) and
+/// leaves no process of its plane behind.
+#[test]
+fn sigint_during_harness_run_stops_its_plane() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = dir.path().join("long.yaml");
+    std::fs::write(
+        &scenario,
+        "name: long\ncomponents: { eso: true }\nsteps:\n  - sleep: { duration: 60s }\n",
+    )
+    .expect("write the scenario");
+    // `harness run` keeps its plane under the temp dir; every child's arguments name it.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp");
+    // Should the test fail before the signal, the run still ends (and stops its plane) once
+    // the scenario's 60s are over.
+    let mut run = Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .arg("run")
+        .arg(&scenario)
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("harness run starts");
+    let stdout = run.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // The scenario's header is printed once the plane is ready and the scenario runs.
+    let running = lines.any(|line| line.is_ok_and(|l| l.starts_with("long (")));
+    assert!(running, "harness run exited before the scenario ran");
+    std::thread::spawn(move || lines.for_each(drop));
+    assert_ne!(processes_mentioning(&tmp.display().to_string()), Vec::new());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let status = run.wait().expect("run exits");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "an interrupted run could not finish"
+    );
+    assert_eq!(processes_mentioning(&tmp.display().to_string()), Vec::new());
+}
