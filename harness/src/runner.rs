@@ -340,8 +340,9 @@ fn install(bench: &Bench, world: &World) -> Result<(), String> {
                     d.issuers.push(issuer.clone());
                 }
             }
-            // IMDS asked for no particular identity answers for the default; with several
-            // scenarios at once the newest one's first identity wins.
+            // IMDS asked for no particular identity answers for the default: the newest
+            // scenario's first identity. One that declares identities runs alone
+            // (`Scenario::runs_alone`), so the default is its own.
             if let Some(identity) = world
                 .directory
                 .tenants

@@ -75,6 +75,8 @@ pub struct Scenario {
     pub tags: Vec<String>,
     /// The Azure world (the default world when the file has none).
     pub azure: spec::AzureSpec,
+    /// Whether the file declares managed identities of its own (not the default world's).
+    pub declares_identities: bool,
     /// Operators wanted.
     pub components: spec::ComponentsSpec,
     /// `vars`.
@@ -120,10 +122,13 @@ impl Scenario {
     }
 
     /// Whether the scenario must run alone: a step changes state all scenarios share (clock,
-    /// faults), or the tag `serial` says so (e.g. a script that drives `/_emulator` itself).
+    /// faults), the file declares managed identities (IMDS answers a request that names no
+    /// identity with the bench's one default identity, the newest scenario's first), or the
+    /// tag `serial` says so (e.g. a script that drives `/_emulator` itself).
     #[must_use]
     pub fn runs_alone(&self) -> bool {
         self.tags.iter().any(|t| t == "serial")
+            || self.declares_identities
             || self
                 .steps
                 .iter()
@@ -243,6 +248,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         name: spec.name,
         description: spec.description,
         tags: spec.tags,
+        declares_identities: spec
+            .azure
+            .as_ref()
+            .is_some_and(|a| !a.managed_identities.is_empty()),
         azure,
         components: spec.components,
         vars: spec.vars,

@@ -101,6 +101,19 @@ fn filter_matches_names_and_tags() {
 }
 
 #[test]
+fn scenarios_touching_bench_wide_state_run_alone() {
+    let alone = |yaml: &str| parse(Path::new("f.yaml"), yaml).unwrap().runs_alone();
+    assert!(!alone("name: plain\nsteps: []\n"));
+    assert!(alone("name: tagged\ntags: [serial]\nsteps: []\n"));
+    assert!(alone(
+        "name: identity\nazure:\n  managedIdentities:\n    - name: app-identity\nsteps: []\n"
+    ));
+    assert!(alone(
+        "name: clock\nsteps:\n  - advanceClock:\n      by: 1h\n"
+    ));
+}
+
+#[test]
 fn blocks_parse_with_shared_fields() {
     let scenario = parse(
         Path::new("f.yaml"),
