@@ -35,6 +35,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod config;
 pub mod dataplane;
 pub mod error;

@@ -1,4 +1,4 @@
-//! A vault's objects of one kind (secrets or keys): versions, common attributes, and the
+//! A vault's objects of one kind (secrets, keys or certificates): versions, common attributes, and the
 //! soft-delete state machine. Generic over what a version holds (`P`: a secret's value, a
 //! key's public material).
 //!
@@ -223,6 +223,18 @@ impl<P: Clone> ObjectStore<P> {
         new: NewVersion<P>,
         now: i64,
     ) -> Result<(Object<P>, Version<P>), StoreError> {
+        self.set_version(name, new_version_id(), new, now)
+    }
+
+    /// As [`ObjectStore::set`], under a version id chosen by the caller: a certificate's key
+    /// and secret share its version id.
+    pub fn set_version(
+        &mut self,
+        name: &str,
+        version: String,
+        new: NewVersion<P>,
+        now: i64,
+    ) -> Result<(Object<P>, Version<P>), StoreError> {
         self.sweep(now);
         let k = key(name);
         if self.deleted.contains_key(&k) {
@@ -231,7 +243,7 @@ impl<P: Clone> ObjectStore<P> {
             });
         }
         let version = Version {
-            version: new_version_id(),
+            version,
             payload: new.payload,
             tags: new.tags,
             enabled: new.enabled.unwrap_or(true),
@@ -315,6 +327,12 @@ impl<P: Clone> ObjectStore<P> {
         target.updated = now;
         let found = target.clone();
         Ok((object.clone(), found))
+    }
+
+    /// Whether a live object has this name.
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        self.live.contains_key(&key(name))
     }
 
     /// Live objects in name order (Key Vault lists lexicographically, §2.5).
