@@ -204,13 +204,14 @@ impl AkvError {
             E::ForbiddenByPolicy { .. } => (S::FORBIDDEN, "Forbidden", Some("ForbiddenByPolicy")),
             E::SecretDisabled => (S::FORBIDDEN, "Forbidden", Some("SecretDisabled")),
             E::PurgeProtected => (S::FORBIDDEN, "Forbidden", None),
-            E::BadParameter(_) | E::InvalidName(_) => (S::BAD_REQUEST, "BadParameter", None),
+            E::BadParameter(_) | E::InvalidName(_) | E::PrivateKeyMissing => {
+                (S::BAD_REQUEST, "BadParameter", None)
+            }
             E::MalformedBackupBlob => (S::BAD_REQUEST, "Malformed backup blob", None),
             E::SecretNotFound(_) => (S::NOT_FOUND, "SecretNotFound", None),
             E::KeyNotFound(_) => (S::NOT_FOUND, "KeyNotFound", None),
             E::CertificateNotFound(_) => (S::NOT_FOUND, "CertificateNotFound", None),
             E::PendingCertificateNotFound(_) => (S::NOT_FOUND, "PendingCertificateNotFound", None),
-            E::PrivateKeyMissing => (S::BAD_REQUEST, "BadParameter", None),
             E::ManagedByKeyVault { kind, .. } => (
                 S::FORBIDDEN,
                 "Forbidden",

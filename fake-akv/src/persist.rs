@@ -627,6 +627,45 @@ mod tests {
     }
 
     #[test]
+    fn certificates_survive_capture_and_rebuild() {
+        use crate::certificates::store::{
+            CertificateMaterial, CertificateStore, IssuanceRequest, default_policy,
+            issue_self_signed,
+        };
+        let policy = IssuancePolicy {
+            subject: "CN=kept".to_owned(),
+            ..default_policy()
+        };
+        let (issued, csr) = issue_self_signed(&policy, 100).unwrap();
+        let mut store = CertificateStore::default();
+        store
+            .set(
+                "kept",
+                crate::store::NewVersion {
+                    payload: CertificateMaterial {
+                        cer: issued.chain[0].clone(),
+                        policy,
+                        request: Some(IssuanceRequest {
+                            request_id: "r".repeat(32),
+                            csr,
+                        }),
+                    },
+                    tags: None,
+                    enabled: None,
+                    not_before: Some(issued.not_before),
+                    expires: Some(issued.expires),
+                },
+                100,
+            )
+            .unwrap();
+        let captured: Vec<ObjectState<CertificateState>> = capture(&store);
+        let text = serde_json::to_string(&captured).unwrap();
+        let parsed: Vec<ObjectState<CertificateState>> = serde_json::from_str(&text).unwrap();
+        let rebuilt: CertificateStore = rebuild(parsed).unwrap();
+        assert_eq!(rebuilt.object("kept"), store.object("kept"));
+    }
+
+    #[test]
     fn a_covered_ticket_writes_nothing_and_a_new_one_writes_once() {
         let dir = std::env::temp_dir().join(format!("fake-akv-persist-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -126,11 +126,11 @@ fn new_version<P>(
     payload: P,
     issued: &Issued,
     enabled: Option<bool>,
-    tags: &Option<Tags>,
+    tags: Option<&Tags>,
 ) -> NewVersion<P> {
     NewVersion {
         payload,
-        tags: tags.clone(),
+        tags: tags.cloned(),
         enabled,
         not_before: Some(issued.not_before),
         expires: Some(issued.expires),
@@ -170,7 +170,7 @@ fn store_new(
                 },
                 &issued,
                 enabled,
-                &tags,
+                tags.as_ref(),
             ),
             cx.now,
         )
@@ -181,13 +181,13 @@ fn store_new(
     let _: Result<_, _> = cx.vault.secrets().set_version(
         name,
         version.clone(),
-        new_version(secret, &issued, enabled, &tags),
+        new_version(secret, &issued, enabled, tags.as_ref()),
         cx.now,
     );
     let _: Result<_, _> = cx.vault.keys().set_version(
         name,
         version,
-        new_version(issued.jwk.clone(), &issued, enabled, &tags),
+        new_version(issued.jwk.clone(), &issued, enabled, tags.as_ref()),
         cx.now,
     );
     Ok(stored)

@@ -168,7 +168,9 @@ fn pem_block(label: &str, der: &[u8]) -> String {
         out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
         out.push('\n');
     }
-    out.push_str(&format!("-----END {label}-----\n"));
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
     out
 }
 
