@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::CertificateOperation;
 use super::store::{
     Certificate, CertificateMaterial, CertificateStore, CertificateVersion, IssuancePolicy,
-    IssuanceRequest, Issued, PEM, PKCS12, issue_self_signed, policy_of, read_import,
+    IssuanceRequest, Issued, issue_self_signed, policy_of, read_import,
 };
 use super::wire::{
     CertificateBundle, CertificateCreateParameters, CertificateImportParameters, CertificateItem,
@@ -305,9 +305,10 @@ pub fn get_certificate_operation(
     )))
 }
 
-/// `ImportCertificate`: a base64 PFX or PEM text (`policy.secret_props.contentType` says
-/// which; ESO's PushSecret sends only `value` and `tags`). Key Vault keeps the private key and
-/// derives the policy from the certificate, issuer `Unknown`.
+/// `ImportCertificate`: a base64 PFX, or PEM (base64 or plain); ESO's PushSecret sends only
+/// `value` and `tags`. The backing secret's content type is the policy's
+/// `secret_props.contentType`, else the format that arrived. Key Vault keeps the private key
+/// and derives the policy from the certificate, issuer `Unknown`.
 pub fn import_certificate(
     cx: &RequestContext<'_>,
     name: &str,
@@ -320,23 +321,17 @@ pub fn import_certificate(
             "The parameter 'value' is required.".to_owned(),
         ));
     };
-    let requested_type = params
-        .policy
-        .as_ref()
-        .and_then(|p| p.secret_props.as_ref())
-        .and_then(|s| s.content_type.clone());
-    let pem = requested_type.as_deref() == Some(PEM);
-    let issued = read_import(&value, pem).map_err(|e| AkvError::BadParameter(e.to_string()))?;
+    let (issued, format) =
+        read_import(&value).map_err(|e| AkvError::BadParameter(e.to_string()))?;
     if issued.key.is_none() {
         return Err(AkvError::PrivateKeyMissing);
     }
-    let content_type = requested_type.unwrap_or_else(|| {
-        if value.contains("-----BEGIN") {
-            PEM.to_owned()
-        } else {
-            PKCS12.to_owned()
-        }
-    });
+    let content_type = params
+        .policy
+        .as_ref()
+        .and_then(|p| p.secret_props.as_ref())
+        .and_then(|s| s.content_type.clone())
+        .unwrap_or_else(|| format.content_type().to_owned());
     let derived = policy_of(&issued.chain[0], &content_type, cx.now)
         .map_err(|e| AkvError::BadParameter(e.to_string()))?;
     let policy = match params.policy {

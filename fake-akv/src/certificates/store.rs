@@ -315,30 +315,45 @@ pub fn issue_self_signed(
     Ok((issued, csr))
 }
 
-/// What an import's `value` holds, read as PEM (`pem`) or as a base64 PFX.
-pub fn read_import(value: &str, pem: bool) -> Result<Issued, CertificateError> {
+/// How an imported certificate arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// A PKCS#12 file.
+    Pfx,
+    /// PEM text.
+    Pem,
+}
+
+impl ImportFormat {
+    /// The backing secret's content type for this format.
+    #[must_use]
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ImportFormat::Pfx => PKCS12,
+            ImportFormat::Pem => PEM,
+        }
+    }
+}
+
+/// What an import's `value` holds: a base64 PFX, base64 of PEM text (what the SDKs send for
+/// `application/x-pem-file`: azure-keyvault-certificates' `import_certificate` base64-encodes
+/// whatever bytes it is given), or PEM text itself.
+pub fn read_import(value: &str) -> Result<(Issued, ImportFormat), CertificateError> {
     let invalid = || {
         CertificateError::Invalid(
             "The specified certificate content is invalid: it is neither a base64 PFX nor PEM with a certificate.".to_owned(),
         )
     };
-    let text = if pem || value.contains("-----BEGIN") {
-        Some(value.to_owned())
+    let text = if value.contains("-----BEGIN") {
+        value.to_owned()
     } else {
-        // ESO pushes base64 of whatever bytes it was given, PEM text included.
         let bytes = STANDARD.decode(value.trim()).map_err(|_| invalid())?;
-        match String::from_utf8(bytes.clone()) {
-            Ok(s) if s.contains("-----BEGIN") => Some(s),
-            _ => {
-                let pfx = pkcs12::decode(&bytes)?;
-                if pfx.certs.is_empty() {
-                    return Err(invalid());
-                }
-                return describe(pfx.certs, pfx.key);
-            }
+        match String::from_utf8(bytes) {
+            Ok(text) if text.contains("-----BEGIN") => text,
+            Ok(text) => return read_pfx(text.as_bytes()),
+            Err(e) => return read_pfx(e.as_bytes()),
         }
     };
-    let text = text.ok_or_else(invalid)?;
     let mut chain = Vec::new();
     let mut key = None;
     for item in rustls_pemfile::read_all(&mut text.as_bytes()) {
@@ -367,7 +382,17 @@ pub fn read_import(value: &str, pem: bool) -> Result<Issued, CertificateError> {
     if chain.is_empty() {
         return Err(invalid());
     }
-    describe(chain, key)
+    Ok((describe(chain, key)?, ImportFormat::Pem))
+}
+
+fn read_pfx(bytes: &[u8]) -> Result<(Issued, ImportFormat), CertificateError> {
+    let pfx = pkcs12::decode(bytes)?;
+    if pfx.certs.is_empty() {
+        return Err(CertificateError::Invalid(
+            "The specified PFX content holds no certificate.".to_owned(),
+        ));
+    }
+    Ok((describe(pfx.certs, pfx.key)?, ImportFormat::Pfx))
 }
 
 /// Reads the leaf's validity and public key.
@@ -567,11 +592,19 @@ mod tests {
             assert_eq!(read.validity_months, 12);
             let pem = issued.secret_value(PEM, true);
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
-            assert_eq!(read_import(&pem, true).unwrap(), issued);
+            assert_eq!(
+                read_import(&pem).unwrap(),
+                (issued.clone(), ImportFormat::Pem)
+            );
+            let pem_base64 = STANDARD.encode(&pem);
+            assert_eq!(read_import(&pem_base64).unwrap().1, ImportFormat::Pem);
             let pfx = issued.secret_value(PKCS12, true);
-            assert_eq!(read_import(&pfx, false).unwrap(), issued);
-            let public_only = read_import(&issued.secret_value(PKCS12, false), false).unwrap();
-            assert_eq!(public_only.key, None);
+            assert_eq!(
+                read_import(&pfx).unwrap(),
+                (issued.clone(), ImportFormat::Pfx)
+            );
+            let public_only = read_import(&issued.secret_value(PKCS12, false)).unwrap();
+            assert_eq!(public_only.0.key, None);
         }
     }
 
