@@ -220,6 +220,29 @@ fn add_months(time: OffsetDateTime, months: u32) -> OffsetDateTime {
     time.replace_date(date)
 }
 
+/// Calendar months from `from` to `to`, a started month counting whole: Key Vault reports
+/// `validity_months: 13` for an imported certificate valid 365 days and 10 minutes (JS
+/// recordings of `canimportacertificatefromacertificatesbase64secretvalue`, azure-sdk-for-js
+/// `sdk/keyvault/keyvault-certificates/recordings/node/`).
+fn months_between(from: i64, to: i64) -> u32 {
+    let (Ok(start), Ok(end)) = (
+        OffsetDateTime::from_unix_timestamp(from),
+        OffsetDateTime::from_unix_timestamp(to),
+    ) else {
+        return 0;
+    };
+    let span = (end.year() - start.year()) * 12 + i32::from(end.month() as u8)
+        - i32::from(start.month() as u8);
+    let mut months = u32::try_from(span).unwrap_or(0);
+    while months > 0 && add_months(start, months - 1) >= end {
+        months -= 1;
+    }
+    while add_months(start, months) < end {
+        months += 1;
+    }
+    months
+}
+
 fn distinguished_name(subject: &str) -> Result<rcgen::DistinguishedName, CertificateError> {
     use rcgen::DnType;
     let mut dn = rcgen::DistinguishedName::new();
@@ -479,8 +502,10 @@ pub fn policy_of(
         ..default_policy()
     };
     let validity = cert.validity();
-    let seconds = validity.not_after.timestamp() - validity.not_before.timestamp();
-    policy.validity_months = u32::try_from((seconds + 15 * 86_400) / (30 * 86_400)).unwrap_or(12);
+    policy.validity_months = months_between(
+        validity.not_before.timestamp(),
+        validity.not_after.timestamp(),
+    );
     let jwk = jwk(&cert)?;
     policy.kty.clone_from(&jwk.kty);
     policy.key_size = jwk
@@ -589,7 +614,8 @@ mod tests {
             assert_eq!(read.subject, "CN=example.com, O=Contoso");
             assert_eq!(read.dns_names, ["example.com"]);
             assert_eq!(read.kty, kty);
-            assert_eq!(read.validity_months, 12);
+            // Twelve months from creation, backdated ten minutes: a started thirteenth month.
+            assert_eq!(read.validity_months, 13);
             let pem = issued.secret_value(PEM, true);
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
             assert_eq!(
@@ -619,5 +645,8 @@ mod tests {
             add_months(jan31, 12),
             time::macros::datetime!(2025-01-31 10:00 UTC)
         );
+        let (nbf, exp) = (1_631_560_467, 1_663_097_067);
+        assert_eq!(months_between(nbf, exp), 13);
+        assert_eq!(months_between(nbf, nbf + 365 * 86_400), 12);
     }
 }

@@ -190,8 +190,9 @@ pub struct CertificatePolicy {
 
 impl CertificatePolicy {
     /// The wire policy of certificate `name`. `lifetime_actions` are Key Vault's defaults
-    /// (AutoRenew at 80% for `Self`, EmailContacts at 80% otherwise; JS recordings
-    /// `recording_can_create_a_certificate.js` and `recording_can_import_a_certificate_*`).
+    /// (AutoRenew at 80% for `Self`, EmailContacts at 80% otherwise): azure-sdk-for-js
+    /// `sdk/keyvault/keyvault-certificates/recordings/node/`, `recording_can_create_a_certificate.js`
+    /// and the `canimportacertificatefromacertificatesbase64secretvalue` recordings.
     #[must_use]
     pub fn from_domain(name: &str, policy: &IssuancePolicy, base: &str) -> Self {
         let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
@@ -215,7 +216,14 @@ impl CertificatePolicy {
             },
             x509_props: X509CertificateProperties {
                 subject: Some(policy.subject.clone()),
-                sans: Some(SubjectAlternativeNames {
+                // A created certificate's policy always has `sans` (`{}` when empty); an
+                // imported one's only when the certificate has SANs (the recordings cited
+                // above).
+                sans: (policy.issuer == "Self"
+                    || !(policy.emails.is_empty()
+                        && policy.dns_names.is_empty()
+                        && policy.upns.is_empty()))
+                .then(|| SubjectAlternativeNames {
                     emails: list(&policy.emails),
                     dns_names: list(&policy.dns_names),
                     upns: list(&policy.upns),

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 
-use crate::support::{Env, OFFICER, READER, Reply, within};
+use crate::support::{Env, OFFICER, POLICY_ADMIN, READER, Reply, within};
 
 struct Officer<'a> {
     env: &'a Env,
@@ -470,6 +470,24 @@ async fn secrets_user_reads_the_certificate_secret_but_not_the_certificate() {
         )
         .await
         .expect(200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn access_policy_without_certificate_permissions_is_forbidden_by_policy() {
+    within(async {
+        let env = Env::start().await;
+        let token = env.token(POLICY_ADMIN).await;
+        let url = format!(
+            "{}/certificates/any?api-version=7.6",
+            env.vault("kv-policy")
+        );
+        let refused = env
+            .call_with_token(Some(&token), Method::GET, &url, None)
+            .await
+            .expect(403);
+        insta::assert_json_snapshot!("certificate_get_forbidden_by_policy", refused.body);
     })
     .await;
 }
