@@ -77,6 +77,12 @@ impl VaultClient {
         .await
     }
 
+    /// `GET {path}` (`path` after the vault URL, with its query): the body of a success.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.get(format!("{}{path}", self.vault_url)))
+            .await
+    }
+
     /// `POST /certificates/{name}/create` with `policy`, then `GET /certificates/{name}/` once
     /// the operation is complete; returns the CertificateBundle.
     pub async fn create_certificate(&self, name: &str, policy: Value) -> anyhow::Result<Value> {

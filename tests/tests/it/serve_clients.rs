@@ -207,6 +207,49 @@ async fn python_sdks_create_import_and_soft_delete_certificates_and_keys() -> Re
 }
 
 #[tokio::test]
+async fn certificates_and_their_secrets_survive_a_bench_restart() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let options = || Options {
+        state_dir: dir.path().join("state"),
+        directory: None,
+        vaults: None,
+        proxy_listen: "127.0.0.1:0".parse().expect("address"),
+    };
+    let connect = |bench: &Bench| {
+        let env = bench.env();
+        let ca = std::fs::read_to_string(dir.path().join("state/ca.pem"));
+        async move { e2e::vault::VaultClient::from_env(&env, &ca?).await }
+    };
+    let bench = Bench::start(options()).await?;
+    grant_certificates_and_keys(&bench)?;
+    let vault = connect(&bench).await?;
+    let created = vault
+        .create_certificate(
+            "durable",
+            serde_json::json!({"issuer": {"name": "Self"}, "x509_props": {"subject": "CN=durable"}}),
+        )
+        .await?;
+    let secret = vault.get("/secrets/durable/?api-version=7.6").await?;
+    bench.shutdown().await;
+
+    let bench = Bench::start(options()).await?;
+    let vault = connect(&bench).await?;
+    let again = vault.get("/certificates/durable/?api-version=7.6").await?;
+    assert_eq!(again["id"], created["id"]);
+    assert_eq!(again["cer"], created["cer"]);
+    assert_eq!(again["policy"]["x509_props"]["subject"], "CN=durable");
+    let pending = vault
+        .get("/certificates/durable/pending?api-version=7.6")
+        .await?;
+    assert_eq!(pending["status"], "completed");
+    let secret_again = vault.get("/secrets/durable/?api-version=7.6").await?;
+    assert_eq!(secret_again["value"], secret["value"]);
+    assert_eq!(secret_again["managed"], true);
+    bench.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn python_client_secret_credential_sets_and_gets_through_the_proxy() -> Result<()> {
     let (bench, _dir) = bench().await?;
     let out = python_flow("client-secret", &env_of(&bench)).await?;
