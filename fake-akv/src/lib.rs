@@ -32,8 +32,8 @@
 //! ([`certificates`]) with real keys and X.509: self-signed create (an operation that is
 //! complete by the first poll), PFX/PEM import, get, list, policy, soft delete, each backed by
 //! a managed key and a managed secret (PFX or PEM with the private key) of the same name and
-//! version. Certificate issuers, contacts, merge, cancellation and backup answer 405 like any
-//! unknown path.
+//! version, with backup and restore. Certificate issuers, contacts, merge and cancellation
+//! answer 405 like any unknown path.
 
 #![deny(missing_docs)]
 

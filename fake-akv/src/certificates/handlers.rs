@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::CertificateOperation;
+use super::backup::CertificateBackup;
 use super::store::{
     Certificate, CertificateMaterial, CertificateStore, CertificateVersion, IssuancePolicy,
     IssuanceRequest, Issued, issue_self_signed, policy_of, read_import,
@@ -27,6 +28,7 @@ use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::reply;
 use crate::secrets::store::SecretValue;
+use crate::secrets::wire::BackupBlob;
 use crate::store::{NewVersion, StoreError, Tags, VersionUpdate, new_version_id};
 
 /// Runs `operation`.
@@ -49,6 +51,8 @@ pub fn dispatch(
         Op::UpdateCertificate(name, version) => {
             update_certificate(cx, &name, version.as_deref(), body)
         }
+        Op::BackupCertificate(name) => backup_certificate(cx, &name),
+        Op::RestoreCertificate => restore_certificate(cx, body),
         Op::GetDeletedCertificates => get_deleted_certificates(cx),
         Op::GetDeletedCertificate(name) => get_deleted_certificate(cx, &name),
         Op::PurgeDeletedCertificate(name) => purge_deleted_certificate(cx, &name),
@@ -576,4 +580,46 @@ pub fn purge_deleted_certificate(
     let _: Result<_, _> = cx.vault.secrets().purge(name, cx.now, retention);
     let _: Result<_, _> = cx.vault.keys().purge(name, cx.now, retention);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `BackupCertificate`: the certificate with its versions, its secret and its key.
+pub fn backup_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    let certificate = cx
+        .vault
+        .certificates()
+        .object(name)
+        .map_err(store_error(cx))?;
+    let backup = CertificateBackup {
+        certificate,
+        secret: cx.vault.secrets().object(name).ok(),
+        key: cx.vault.keys().object(name).ok(),
+    };
+    Ok(reply::ok(&BackupBlob {
+        value: Some(backup.seal(cx.state.backup_key())),
+    }))
+}
+
+/// `RestoreCertificate`: answers the latest version with its policy.
+pub fn restore_certificate(cx: &RequestContext<'_>, body: &[u8]) -> Result<Response, AkvError> {
+    let params: BackupBlob = json_body(body)?;
+    let Some(blob) = params.value else {
+        return Err(AkvError::BadParameter(
+            "The parameter 'value' is required.".to_owned(),
+        ));
+    };
+    let backup = CertificateBackup::open(cx.state.backup_key(), &blob)
+        .ok_or(AkvError::MalformedBackupBlob)?;
+    let restored = cx
+        .vault
+        .certificates()
+        .restore(backup.certificate, cx.now)
+        .map_err(store_error(cx))?;
+    // The certificate's name was free, so its secret's and key's are, as in `store_new`.
+    if let Some(secret) = backup.secret {
+        let _: Result<_, _> = cx.vault.secrets().restore(secret, cx.now);
+    }
+    if let Some(key) = backup.key {
+        let _: Result<_, _> = cx.vault.keys().restore(key, cx.now);
+    }
+    Ok(bundle(cx, &restored, restored.latest(), true))
 }

@@ -1,13 +1,15 @@
 //! Certificates: the route table for `/certificates` and `/deletedcertificates`
 //! ([`CertificateOperation::classify`]), the handlers ([`handlers`]), the wire types
-//! ([`wire`]), the domain and its crypto ([`store`]) and the PFX format ([`pkcs12`]).
+//! ([`wire`]), the domain and its crypto ([`store`]), the PFX format ([`pkcs12`]) and the
+//! backup blob ([`backup`]).
 //!
 //! Create (self-signed, RSA or EC, completing at once), import (PFX or PEM), get, update, list,
-//! versions, policy get/update, the create operation, delete, get/list deleted, recover and
-//! purge. Each version also lives as a managed key and a managed secret of the same name and
-//! version. Issuers, contacts, merge, cancellation and backup/restore answer 405 like any
-//! unknown path.
+//! versions, policy get/update, the create operation, delete, get/list deleted, recover, purge,
+//! backup and restore. Each version also lives as a managed key and a managed secret of the
+//! same name and version. Issuers, contacts, merge and cancellation answer 405 like any unknown
+//! path.
 
+pub mod backup;
 pub mod handlers;
 pub mod pkcs12;
 pub mod store;
@@ -40,6 +42,10 @@ pub enum CertificateOperation {
     GetCertificate(String, Option<String>),
     /// `PATCH /certificates/{name}[/{version}]`; `None` = latest.
     UpdateCertificate(String, Option<String>),
+    /// `POST /certificates/{name}/backup`.
+    BackupCertificate(String),
+    /// `POST /certificates/restore`.
+    RestoreCertificate,
     /// `GET /deletedcertificates`.
     GetDeletedCertificates,
     /// `GET /deletedcertificates/{name}`.
@@ -60,11 +66,13 @@ impl CertificateOperation {
         let version = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let op = match (segments, method.as_str()) {
             (["certificates"], "GET") => Op::GetCertificates,
+            (["certificates", "restore"], "POST") => Op::RestoreCertificate,
             (["certificates", n], "GET") => Op::GetCertificate(name(n), None),
             (["certificates", n], "PATCH") => Op::UpdateCertificate(name(n), None),
             (["certificates", n], "DELETE") => Op::DeleteCertificate(name(n)),
             (["certificates", n, "create"], "POST") => Op::CreateCertificate(name(n)),
             (["certificates", n, "import"], "POST") => Op::ImportCertificate(name(n)),
+            (["certificates", n, "backup"], "POST") => Op::BackupCertificate(name(n)),
             (["certificates", n, "pending"], "GET") => Op::GetCertificateOperation(name(n)),
             (["certificates", n, "policy"], "GET") => Op::GetCertificatePolicy(name(n)),
             (["certificates", n, "policy"], "PATCH") => Op::UpdateCertificatePolicy(name(n)),
@@ -97,6 +105,8 @@ impl CertificateOperation {
             Op::DeleteCertificate(_) => "DeleteCertificate",
             Op::GetCertificate(..) => "GetCertificate",
             Op::UpdateCertificate(..) => "UpdateCertificate",
+            Op::BackupCertificate(_) => "BackupCertificate",
+            Op::RestoreCertificate => "RestoreCertificate",
             Op::GetDeletedCertificates => "GetDeletedCertificates",
             Op::GetDeletedCertificate(_) => "GetDeletedCertificate",
             Op::PurgeDeletedCertificate(_) => "PurgeDeletedCertificate",
@@ -109,9 +119,10 @@ impl CertificateOperation {
     pub fn object(&self) -> Option<&str> {
         use CertificateOperation as Op;
         match self {
-            Op::GetCertificates | Op::GetDeletedCertificates => None,
+            Op::GetCertificates | Op::GetDeletedCertificates | Op::RestoreCertificate => None,
             Op::CreateCertificate(n)
             | Op::ImportCertificate(n)
+            | Op::BackupCertificate(n)
             | Op::GetCertificateOperation(n)
             | Op::GetCertificatePolicy(n)
             | Op::UpdateCertificatePolicy(n)
@@ -130,7 +141,7 @@ impl CertificateOperation {
     /// `certificates/*`; Key Vault Certificate User: `certificates/read`; Key Vault Reader:
     /// `vaults/*/read`) and the operation list of `permissions/security.md`
     /// (`certificates/create/action`, `import/action`, `update/action`, `delete`,
-    /// `recover/action`, `purge/action`). Access-policy names from the `certificates`
+    /// `recover/action`, `purge/action`, `backup/action`, `restore/action`). Access-policy names from the `certificates`
     /// permission list of `key-vault/general/assign-access-policy.md`.
     #[must_use]
     pub fn requirement(&self) -> Requirement {
@@ -158,6 +169,14 @@ impl CertificateOperation {
                 "update",
             ),
             Op::DeleteCertificate(_) => ("Microsoft.KeyVault/vaults/certificates/delete", "delete"),
+            Op::BackupCertificate(_) => (
+                "Microsoft.KeyVault/vaults/certificates/backup/action",
+                "backup",
+            ),
+            Op::RestoreCertificate => (
+                "Microsoft.KeyVault/vaults/certificates/restore/action",
+                "restore",
+            ),
             Op::PurgeDeletedCertificate(_) => (
                 "Microsoft.KeyVault/vaults/certificates/purge/action",
                 "purge",
@@ -199,7 +218,11 @@ mod tests {
             Some(Op::GetCertificate("c".into(), None))
         );
         assert_eq!(
-            Op::classify(&Method::POST, &["certificates", "c", "backup"]),
+            Op::classify(&Method::POST, &["certificates", "restore"]),
+            Some(Op::RestoreCertificate)
+        );
+        assert_eq!(
+            Op::classify(&Method::POST, &["certificates", "c", "merge"]),
             None
         );
     }

@@ -491,3 +491,81 @@ async fn access_policy_without_certificate_permissions_is_forbidden_by_policy() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn backup_and_restore_bring_back_the_certificate_with_its_key_and_secret() {
+    within(async {
+        let env = Env::start().await;
+        let kv = Officer::new(&env).await;
+        kv.call(
+            Method::POST,
+            "/certificates/saved/create?api-version=7.6",
+            Some(json!({"policy": {"x509_props": {"subject": "CN=saved"}, "issuer": {"name": "Self"}}})),
+        )
+        .await
+        .expect(202);
+        let original = kv
+            .call(Method::GET, "/certificates/saved?api-version=7.6", None)
+            .await
+            .expect(200);
+        let secret = kv
+            .call(Method::GET, "/secrets/saved?api-version=7.6", None)
+            .await
+            .expect(200);
+        let blob = kv
+            .call(Method::POST, "/certificates/saved/backup?api-version=7.6", None)
+            .await
+            .expect(200);
+        let conflict = kv
+            .call(
+                Method::POST,
+                "/certificates/restore?api-version=7.6",
+                Some(blob.body.clone()),
+            )
+            .await
+            .expect(409);
+        assert_eq!(conflict.body["error"]["code"], "Conflict");
+
+        kv.call(Method::DELETE, "/certificates/saved?api-version=7.6", None)
+            .await
+            .expect(200);
+        kv.call(Method::DELETE, "/deletedcertificates/saved?api-version=7.6", None)
+            .await
+            .expect(204);
+        let restored = kv
+            .call(
+                Method::POST,
+                "/certificates/restore?api-version=7.6",
+                Some(blob.body.clone()),
+            )
+            .await
+            .expect(200);
+        assert_eq!(restored.body["id"], original.body["id"]);
+        assert_eq!(restored.body["cer"], original.body["cer"]);
+        let secret_again = kv
+            .call(Method::GET, "/secrets/saved?api-version=7.6", None)
+            .await
+            .expect(200);
+        assert_eq!(secret_again.body["value"], secret.body["value"]);
+        assert_eq!(secret_again.body["managed"], true);
+        kv.call(Method::GET, "/keys/saved?api-version=7.6", None)
+            .await
+            .expect(200);
+
+        // A secret's blob is not a certificate's.
+        let secret_blob = kv
+            .call(Method::POST, "/secrets/seeded/backup?api-version=7.6", None)
+            .await
+            .expect(200);
+        let refused = kv
+            .call(
+                Method::POST,
+                "/certificates/restore?api-version=7.6",
+                Some(secret_blob.body),
+            )
+            .await
+            .expect(400);
+        assert_eq!(refused.body["error"]["code"], "Malformed backup blob");
+    })
+    .await;
+}

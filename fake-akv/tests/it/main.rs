@@ -9,7 +9,7 @@
 //! - `concurrency`: parallel writers.
 //! - `keys`: key create, import, get, update, list, soft delete.
 //! - `certificates`: certificate create (operation), import (PFX, PEM), get, list, policy,
-//!   soft delete, and the managed key and secret behind each certificate.
+//!   soft delete, backup/restore, and the managed key and secret behind each certificate.
 //! - `admin`: the `/_emulator` control plane (audit, faults, clock, vaults, secrets).
 //! - `cli`: the binary's `--help`.
 
