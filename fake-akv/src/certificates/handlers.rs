@@ -212,8 +212,12 @@ pub fn create_certificate(
             "The parameter 'policy' is required.".to_owned(),
         ));
     };
-    let policy = policy.into_domain(cx.now);
-    if policy.issuer != "Self" {
+    let mut policy = policy.into_domain(cx.now);
+    if policy.issuer.eq_ignore_ascii_case("Self") {
+        "Self".clone_into(&mut policy.issuer);
+    } else {
+        // `Unknown` and named issuers leave a CSR pending for a merge or a CA; the fake only
+        // self-signs.
         return Err(AkvError::BadParameter(format!(
             "Issuer '{}' is not supported by this emulator; only 'Self' issues certificates.",
             policy.issuer
@@ -514,6 +518,7 @@ pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
         .certificates()
         .delete(name, cx.now, retention)
         .map_err(store_error(cx))?;
+    // The key and secret exist whenever the certificate does (`store_new`) and follow it.
     let _: Result<_, _> = cx.vault.secrets().delete(name, cx.now, retention);
     let _: Result<_, _> = cx.vault.keys().delete(name, cx.now, retention);
     Ok(reply::ok(&DeletedCertificateBundle::from_domain(
