@@ -234,13 +234,15 @@ async fn pipeline(
     let api_version = extract::api_version(query.get("api-version").map(String::as_str))?;
     let assignment = rbac::authorize(&spec, &caller, &operation.requirement())?;
 
+    let now = state.clock().unix();
+    vault.sweep(now);
     let cx = RequestContext {
         state,
         vault: &vault,
         host: &host,
         api_version: &api_version,
         query: &query,
-        now: state.clock().unix(),
+        now,
     };
     let mut response = match operation {
         Operation::Secret(op) => secrets::handlers::dispatch(&cx, op, body)?,

@@ -94,6 +94,10 @@ pub enum AkvError {
     /// 403 GET of a disabled secret. azure-sdk-for-js `recording_cant_get_a_disabled_secret.js` (§2.6).
     #[error("Operation get is not allowed on a disabled secret.")]
     SecretDisabled,
+    /// 403 reading a deleted secret whose latest version is disabled. azure-sdk-for-js
+    /// `recording_cant_get_a_disabled_secret.js` (commit `16c6b045a140`, §2.6).
+    #[error("Operation get is not permitted on this object.")]
+    AccessDenied,
     /// 403 purge on a vault with purge protection. Unrecorded wording.
     #[error(
         "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed."
@@ -167,6 +171,42 @@ pub enum AkvError {
         /// The name.
         name: String,
     },
+    /// 404 reading a deleted object whose deletion has not settled. Secrets: Azure/azure-sdk-assets
+    /// `python/sdk/keyvault/azure-keyvault-secrets/tests/recordings/test_secrets_client.pyTestSecretClienttest_backup_restore[7.6].json`
+    /// (commit `05a26dd08a0d`); keys (code `KeyNotFound`): Azure/azure-sdk-for-js
+    /// `sdk/keyvault/keyvault-keys/recordings/node/keys_client__restore_keys_and_recover_backups/recording_can_recover_a_deleted_key.js`
+    /// (commit `0e556a48ca9d`).
+    #[error("Deleted {capitalized} not found: {name}")]
+    DeletedObjectNotFound {
+        /// What kind of object.
+        kind: ObjectKind,
+        /// `Secret`, `Key` or `Certificate`.
+        capitalized: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// 409 purging (or recovering, unrecorded) an object whose deletion has not settled. Keys
+    /// recorded in Azure/azure-sdk-for-js
+    /// `sdk/keyvault/keyvault-keys/recordings/node/keys_client__create_read_update_and_delete_operations/recording_before_all_hook.js`
+    /// (commit `1388171474cc`, Aug 2019: 409, then 204 eleven seconds later); the secret wording is the one azure-sdk-for-js retries on in
+    /// `sdk/keyvault/keyvault-secrets/test/utils/testClient.ts` (commit `7f1d02300d17`).
+    #[error("{capitalized} is currently being deleted.")]
+    ObjectIsBeingDeleted {
+        /// `Secret`, `Key` or `Certificate`.
+        capitalized: &'static str,
+    },
+    /// 409 creating a name whose deletion has not settled. Keys: Azure/azure-sdk-for-cpp
+    /// `sdk/keyvault/azure-security-keyvault-keys/test/ut/key_client_delete_test_live.cpp`
+    /// (§3.3); the secret wording is by analogy.
+    #[error(
+        "{capitalized} {name} is currently being deleted and cannot be re-created; retry later."
+    )]
+    ObjectIsBeingDeletedOnCreate {
+        /// `Secret`, `Key` or `Certificate`.
+        capitalized: &'static str,
+        /// The name.
+        name: String,
+    },
     /// 409 restoring over an existing name. Python 7.6 `test_backup_restore` recording (§2.6).
     #[error(
         "There was a conflict restoring the secret '{0}'. This can happen if either: a second secret with the same name was created after the first secret was deleted; thus trying to restore a secret whose name is already in use. To fix this, rename the second secret to something else so that the restore works. The second probable cause of this exception is when multiple operations are performed in parallel against the secret. To avoid this error, perform operations against a secret in a sequential manner."
@@ -203,6 +243,7 @@ impl AkvError {
             E::ForbiddenByRbac { .. } => (S::FORBIDDEN, "Forbidden", Some("ForbiddenByRbac")),
             E::ForbiddenByPolicy { .. } => (S::FORBIDDEN, "Forbidden", Some("ForbiddenByPolicy")),
             E::SecretDisabled => (S::FORBIDDEN, "Forbidden", Some("SecretDisabled")),
+            E::AccessDenied => (S::FORBIDDEN, "Forbidden", Some("AccessDenied")),
             E::PurgeProtected => (S::FORBIDDEN, "Forbidden", None),
             E::BadParameter(_) | E::InvalidName(_) | E::PrivateKeyMissing => {
                 (S::BAD_REQUEST, "BadParameter", None)
@@ -228,6 +269,10 @@ impl AkvError {
                 Some("ObjectIsDeletedButRecoverable"),
             ),
             E::RestoreConflict(_) => (S::CONFLICT, "Conflict", None),
+            E::DeletedObjectNotFound { kind, .. } => (S::NOT_FOUND, not_found_code(*kind), None),
+            E::ObjectIsBeingDeleted { .. } | E::ObjectIsBeingDeletedOnCreate { .. } => {
+                (S::CONFLICT, "Conflict", Some("ObjectIsBeingDeleted"))
+            }
             E::Throttled { .. } => (S::TOO_MANY_REQUESTS, "Throttled", None),
             E::Injected(status) => (*status, injected_code(*status), None),
             E::Internal(_) => (S::INTERNAL_SERVER_ERROR, "InternalServerError", None),
@@ -263,6 +308,11 @@ impl AkvError {
     /// Maps a store error to its wire error; `base` is the vault URL for ids in messages.
     #[must_use]
     pub fn from_store(error: StoreError, base: &str, kind: ObjectKind) -> Self {
+        let capitalized = match kind {
+            ObjectKind::Secrets => "Secret",
+            ObjectKind::Keys => "Key",
+            ObjectKind::Certificates => "Certificate",
+        };
         match error {
             StoreError::NotFound { name, version } => {
                 let id = match version {
@@ -277,19 +327,32 @@ impl AkvError {
             }
             StoreError::Disabled => AkvError::SecretDisabled,
             StoreError::DeletedButRecoverable { name } => AkvError::ObjectIsDeletedButRecoverable {
-                capitalized: match kind {
-                    ObjectKind::Secrets => "Secret",
-                    ObjectKind::Keys => "Key",
-                    ObjectKind::Certificates => "Certificate",
-                },
+                capitalized,
                 noun: kind.noun(),
                 name,
             },
+            StoreError::DeletionInProgress { name } => AkvError::DeletedObjectNotFound {
+                kind,
+                capitalized,
+                name,
+            },
+            StoreError::BeingDeleted { .. } => AkvError::ObjectIsBeingDeleted { capitalized },
+            StoreError::RecreateWhileBeingDeleted { name } => {
+                AkvError::ObjectIsBeingDeletedOnCreate { capitalized, name }
+            }
             StoreError::RestoreConflict { name, version } => {
                 AkvError::RestoreConflict(format!("{base}/secrets/{name}/{version}"))
             }
             StoreError::PurgeProtected => AkvError::PurgeProtected,
         }
+    }
+}
+
+fn not_found_code(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Secrets => "SecretNotFound",
+        ObjectKind::Keys => "KeyNotFound",
+        ObjectKind::Certificates => "CertificateNotFound",
     }
 }
 

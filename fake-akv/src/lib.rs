@@ -23,8 +23,12 @@
 //! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). With a state file
 //! ([`Settings::state_file`]) every acknowledged write is on disk before the response
 //! ([`persist`]), and [`AppState::from_snapshot`] starts from it again. Time is
-//! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire and soft-deleted
-//! secrets are purged without sleeping.
+//! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire, soft-deleted
+//! secrets are purged and a vault's `deletionDelaySeconds` window (deletes, recovers and purges
+//! settling as Key Vault's do) passes without sleeping.
+//!
+//! `tests/conformance/` holds Microsoft's recordings of the real service transcribed as cases
+//! the integration tests replay.
 //!
 //! # Scope
 //!

@@ -70,21 +70,45 @@ impl Vault {
                 tracing::warn!(%error, secret = %seed.name, "seed secret not created");
             }
         }
-        Self {
+        let vault = Self {
             spec: RwLock::new(spec),
             secrets: Mutex::new(store),
             keys: Mutex::new(KeyStore::default()),
             certificates: Mutex::new(CertificateStore::default()),
-        }
+        };
+        vault.configure_stores();
+        vault
     }
 
     fn restore(state: VaultState) -> Result<Self, PersistError> {
-        Ok(Self {
+        let vault = Self {
             spec: RwLock::new(state.spec),
             secrets: Mutex::new(persist::rebuild(state.secrets)?),
             keys: Mutex::new(persist::rebuild(state.keys)?),
             certificates: Mutex::new(persist::rebuild(state.certificates)?),
-        })
+        };
+        vault.configure_stores();
+        Ok(vault)
+    }
+
+    /// Hands the spec's settings that the stores enforce to every object kind.
+    fn configure_stores(&self) {
+        let delay = self
+            .spec
+            .read()
+            .expect("vault spec lock")
+            .deletion_delay_seconds;
+        self.secrets().set_deletion_delay(delay);
+        self.keys().set_deletion_delay(delay);
+        self.certificates().set_deletion_delay(delay);
+    }
+
+    /// Settles every object kind's pending deletes and recovers and purges what is due, so
+    /// that the request at `now` reads the store as of `now`.
+    pub fn sweep(&self, now: i64) {
+        self.secrets().sweep(now);
+        self.keys().sweep(now);
+        self.certificates().sweep(now);
     }
 
     fn capture(&self) -> VaultState {
@@ -356,6 +380,7 @@ impl AppState {
         let mut vaults = self.inner.vaults.write().expect("vaults lock");
         if let Some(existing) = vaults.get(&key) {
             *existing.spec.write().expect("vault spec lock") = spec;
+            existing.configure_stores();
             return Ok(false);
         }
         vaults.insert(key, Arc::new(Vault::new(spec, self.inner.clock.unix())));

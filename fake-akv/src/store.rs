@@ -8,8 +8,15 @@
 //! they were created with.
 //!
 //! States of a name: absent → live (one or more versions) → deleted (recoverable until
-//! `scheduled_purge_date`) → recovered (live again) or purged (absent). Deletion takes effect at
-//! once: the fake has no "being deleted" window.
+//! `scheduled_purge_date`) → recovered (live again) or purged (absent).
+//!
+//! Key Vault deletes and recovers asynchronously, and SDK pollers depend on it: right after a
+//! delete the object is neither live nor listed as deleted (`GET /deletedsecrets/{name}` is 404,
+//! purge is 409), and right after a recover it is not yet readable (Azure/azure-sdk-for-python
+//! `sdk/keyvault/azure-keyvault-secrets/tests/recordings/test_samples_secrets.test_example_secrets_recover_7_3.yaml`,
+//! commit `2f4e3ed443b3`). A store with a [deletion delay](ObjectStore::set_deletion_delay)
+//! keeps such a name *settling* until the delay has passed on the caller's clock; the default,
+//! 0, makes both take effect at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -130,6 +137,24 @@ pub enum StoreError {
     /// Purge refused by purge protection.
     #[error("purge protection is enabled")]
     PurgeProtected,
+    /// The object was deleted but its deletion has not settled: not yet readable as deleted.
+    #[error("deletion of {name} is still in progress")]
+    DeletionInProgress {
+        /// The name.
+        name: String,
+    },
+    /// Purge or recover of an object whose deletion has not settled.
+    #[error("{name} is currently being deleted")]
+    BeingDeleted {
+        /// The name.
+        name: String,
+    },
+    /// A new version for a name whose deletion has not settled.
+    #[error("{name} is currently being deleted and cannot be re-created")]
+    RecreateWhileBeingDeleted {
+        /// The name.
+        name: String,
+    },
 }
 
 impl<P> Object<P> {
@@ -175,6 +200,12 @@ pub fn new_version_id() -> String {
 pub struct ObjectStore<P> {
     live: BTreeMap<String, Object<P>>,
     deleted: BTreeMap<String, Deleted<P>>,
+    /// Names whose delete (when in `deleted`), recover (when in `live`) or purge (when in
+    /// neither) settles at the given time. Not persisted: after a restart every pending change
+    /// has settled.
+    settling: BTreeMap<String, i64>,
+    /// Seconds a delete or recover takes to settle.
+    deletion_delay: i64,
 }
 
 impl<P> Default for ObjectStore<P> {
@@ -182,6 +213,8 @@ impl<P> Default for ObjectStore<P> {
         Self {
             live: BTreeMap::new(),
             deleted: BTreeMap::new(),
+            settling: BTreeMap::new(),
+            deletion_delay: 0,
         }
     }
 }
@@ -207,12 +240,38 @@ impl<P: Clone> ObjectStore<P> {
                 .into_iter()
                 .map(|d| (key(&d.object.name), d))
                 .collect(),
+            ..Self::default()
         }
     }
 
-    /// Forgets deleted objects whose purge date has passed.
+    /// How long deletes and recovers take to settle from now on (the vault's
+    /// `deletionDelaySeconds`); changes already in progress keep their time.
+    pub fn set_deletion_delay(&mut self, seconds: u32) {
+        self.deletion_delay = i64::from(seconds);
+    }
+
+    /// Settles deletes and recovers whose time has come, and forgets deleted objects whose
+    /// purge date has passed. Reads see the store as of the last sweep, so callers sweep with
+    /// the request's time first.
     pub fn sweep(&mut self, now: i64) {
+        self.settling.retain(|_, until| *until > now);
         self.deleted.retain(|_, d| d.scheduled_purge_date > now);
+    }
+
+    fn settled(&self, k: &str) -> bool {
+        !self.settling.contains_key(k)
+    }
+
+    fn start_settling(&mut self, k: String, now: i64) {
+        if self.deletion_delay > 0 {
+            self.settling.insert(k, now + self.deletion_delay);
+        }
+    }
+
+    /// A live object clients can see: not still being recovered.
+    fn visible(&self, name: &str) -> Option<&Object<P>> {
+        let k = key(name);
+        self.live.get(&k).filter(|_| self.settled(&k))
     }
 
     /// Adds a version (creating the object on first use) and returns the object and the new
@@ -237,8 +296,14 @@ impl<P: Clone> ObjectStore<P> {
     ) -> Result<(Object<P>, Version<P>), StoreError> {
         self.sweep(now);
         let k = key(name);
-        if self.deleted.contains_key(&k) {
+        if self.deleted.contains_key(&k) && self.settled(&k) {
             return Err(StoreError::DeletedButRecoverable {
+                name: name.to_owned(),
+            });
+        }
+        // Being deleted, or being purged (settling but neither live nor deleted).
+        if !self.live.contains_key(&k) && !self.settled(&k) {
+            return Err(StoreError::RecreateWhileBeingDeleted {
                 name: name.to_owned(),
             });
         }
@@ -279,10 +344,7 @@ impl<P: Clone> ObjectStore<P> {
         name: &str,
         version: Option<&str>,
     ) -> Result<(Object<P>, Version<P>), StoreError> {
-        let object = self
-            .live
-            .get(&key(name))
-            .ok_or_else(|| not_found(name, version))?;
+        let object = self.visible(name).ok_or_else(|| not_found(name, version))?;
         let found = object
             .version(version)
             .ok_or_else(|| not_found(name, version))?;
@@ -298,9 +360,13 @@ impl<P: Clone> ObjectStore<P> {
         change: impl FnOnce(&mut P),
         now: i64,
     ) -> Result<(Object<P>, Version<P>), StoreError> {
+        let k = key(name);
+        if !self.settled(&k) {
+            return Err(not_found(name, version));
+        }
         let object = self
             .live
-            .get_mut(&key(name))
+            .get_mut(&k)
             .ok_or_else(|| not_found(name, version))?;
         let index = match version {
             None => object.versions.len() - 1,
@@ -329,23 +395,31 @@ impl<P: Clone> ObjectStore<P> {
         Ok((object.clone(), found))
     }
 
-    /// Whether a live object has this name.
+    /// Whether a live object clients can see has this name.
     #[must_use]
     pub fn contains(&self, name: &str) -> bool {
-        self.live.contains_key(&key(name))
+        self.visible(name).is_some()
     }
 
-    /// Live objects in name order (Key Vault lists lexicographically, §2.5).
+    /// Every live object in name order, recovering ones included (for persistence and the
+    /// admin API).
     pub fn list(&self) -> impl Iterator<Item = &Object<P>> {
         self.live.values()
+    }
+
+    /// The live objects clients see, in name order (Key Vault lists lexicographically, §2.5).
+    pub fn listed(&self) -> impl Iterator<Item = &Object<P>> {
+        self.live
+            .iter()
+            .filter(|(k, _)| self.settled(k))
+            .map(|(_, o)| o)
     }
 
     /// Versions of a live object, oldest first; empty when there is no such object (Key Vault
     /// answers 200 with an empty page, `GetSecretVersionsNonExisting.json`).
     #[must_use]
     pub fn versions(&self, name: &str) -> Vec<Version<P>> {
-        self.live
-            .get(&key(name))
+        self.visible(name)
             .map(|s| s.versions.to_vec())
             .unwrap_or_default()
     }
@@ -358,6 +432,9 @@ impl<P: Clone> ObjectStore<P> {
         retention: Retention,
     ) -> Result<Deleted<P>, StoreError> {
         self.sweep(now);
+        if self.visible(name).is_none() {
+            return Err(not_found(name, None));
+        }
         let k = key(name);
         let object = self.live.remove(&k).ok_or_else(|| not_found(name, None))?;
         let deleted = Deleted {
@@ -365,33 +442,58 @@ impl<P: Clone> ObjectStore<P> {
             deleted_date: now,
             scheduled_purge_date: now + i64::from(retention.days) * 86_400,
         };
-        self.deleted.insert(k, deleted.clone());
+        self.deleted.insert(k.clone(), deleted.clone());
+        self.start_settling(k, now);
         Ok(deleted)
     }
 
-    /// A soft-deleted object.
+    /// A soft-deleted object whose deletion has settled.
     pub fn deleted(&self, name: &str) -> Result<Deleted<P>, StoreError> {
-        self.deleted
-            .get(&key(name))
-            .cloned()
-            .ok_or_else(|| not_found(name, None))
+        let k = key(name);
+        let deleted = self.deleted.get(&k).ok_or_else(|| not_found(name, None))?;
+        if !self.settled(&k) {
+            return Err(StoreError::DeletionInProgress {
+                name: name.to_owned(),
+            });
+        }
+        Ok(deleted.clone())
     }
 
-    /// Soft-deleted objects in name order.
+    /// Every soft-deleted object in name order, settling ones included (for persistence and
+    /// the admin API).
     pub fn list_deleted(&self) -> impl Iterator<Item = &Deleted<P>> {
         self.deleted.values()
     }
 
-    /// Brings a soft-deleted object back.
+    /// The soft-deleted objects clients see: those whose deletion has settled.
+    pub fn listed_deleted(&self) -> impl Iterator<Item = &Deleted<P>> {
+        self.deleted
+            .iter()
+            .filter(|(k, _)| self.settled(k))
+            .map(|(_, d)| d)
+    }
+
+    /// Brings a soft-deleted object back; it becomes readable once the recovery settles.
     pub fn recover(&mut self, name: &str, now: i64) -> Result<Object<P>, StoreError> {
         self.sweep(now);
         let k = key(name);
+        self.refuse_while_deleting(&k, name)?;
         let deleted = self
             .deleted
             .remove(&k)
             .ok_or_else(|| not_found(name, None))?;
-        self.live.insert(k, deleted.object.clone());
+        self.live.insert(k.clone(), deleted.object.clone());
+        self.start_settling(k, now);
         Ok(deleted.object)
+    }
+
+    fn refuse_while_deleting(&self, k: &str, name: &str) -> Result<(), StoreError> {
+        if self.deleted.contains_key(k) && !self.settled(k) {
+            return Err(StoreError::BeingDeleted {
+                name: name.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// Removes a soft-deleted object for good.
@@ -401,10 +503,14 @@ impl<P: Clone> ObjectStore<P> {
         if !self.deleted.contains_key(&k) {
             return Err(not_found(name, None));
         }
+        self.refuse_while_deleting(&k, name)?;
         if retention.purge_protection {
             return Err(StoreError::PurgeProtected);
         }
         self.deleted.remove(&k);
+        // Purges settle too: Key Vault refuses a restore of the name right after a purge
+        // (409, then 200 seconds later: `test_backup_restore[7.6].json`).
+        self.start_settling(k, now);
         Ok(())
     }
 
@@ -412,7 +518,7 @@ impl<P: Clone> ObjectStore<P> {
     pub fn restore(&mut self, object: Object<P>, now: i64) -> Result<Object<P>, StoreError> {
         self.sweep(now);
         let k = key(&object.name);
-        if self.live.contains_key(&k) || self.deleted.contains_key(&k) {
+        if self.live.contains_key(&k) || self.deleted.contains_key(&k) || !self.settled(&k) {
             return Err(StoreError::RestoreConflict {
                 name: object.name.clone(),
                 version: object.latest().version.clone(),
@@ -424,8 +530,7 @@ impl<P: Clone> ObjectStore<P> {
 
     /// The live object with all versions (for backup).
     pub fn object(&self, name: &str) -> Result<Object<P>, StoreError> {
-        self.live
-            .get(&key(name))
+        self.visible(name)
             .cloned()
             .ok_or_else(|| not_found(name, None))
     }
@@ -559,6 +664,59 @@ mod tests {
         store.purge("s", 4, RETENTION).unwrap();
         let restored = store.restore(backup.clone(), 5).unwrap();
         assert_eq!(restored, backup);
+    }
+
+    #[test]
+    fn a_deletion_delay_keeps_deletes_and_recovers_settling() {
+        let mut store = ObjectStore::default();
+        store.set_deletion_delay(2);
+        store.set("s", value("x"), 0).unwrap();
+        store.delete("s", 10, RETENTION).unwrap();
+        store.sweep(11);
+        let name = || "s".to_owned();
+        assert_eq!(
+            store.deleted("s"),
+            Err(StoreError::DeletionInProgress { name: name() })
+        );
+        assert_eq!(store.listed_deleted().count(), 0);
+        assert_eq!(
+            store.purge("s", 11, RETENTION),
+            Err(StoreError::BeingDeleted { name: name() })
+        );
+        assert_eq!(
+            store.recover("s", 11),
+            Err(StoreError::BeingDeleted { name: name() })
+        );
+        assert_eq!(
+            store.set("s", value("y"), 11),
+            Err(StoreError::RecreateWhileBeingDeleted { name: name() })
+        );
+        store.sweep(12);
+        assert!(store.deleted("s").is_ok());
+        store.recover("s", 12).unwrap();
+        assert!(matches!(
+            store.get("s", None),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(store.versions("s").is_empty());
+        assert_eq!((store.list().count(), store.listed().count()), (1, 0));
+        store.sweep(14);
+        assert_eq!(store.get("s", None).unwrap().1.payload, "x");
+
+        let backup = store.object("s").unwrap();
+        store.delete("s", 20, RETENTION).unwrap();
+        store.sweep(22);
+        store.purge("s", 22, RETENTION).unwrap();
+        assert!(matches!(
+            store.restore(backup.clone(), 23),
+            Err(StoreError::RestoreConflict { .. })
+        ));
+        assert_eq!(
+            store.set("s", value("z"), 23),
+            Err(StoreError::RecreateWhileBeingDeleted { name: name() })
+        );
+        store.sweep(24);
+        store.restore(backup, 24).unwrap();
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub struct VaultSpec {
     /// Refuse purges while deleted objects are within retention.
     #[serde(default)]
     pub purge_protection: bool,
+    /// Seconds a delete or recover takes to settle, as Key Vault's do asynchronously: until
+    /// then a deleted object is neither live nor readable as deleted (404, purge 409) and a
+    /// recovered one is not yet readable (404). 0 (the default) settles at once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deletion_delay_seconds: u32,
     /// Azure region, shown in `x-ms-keyvault-region` and 403 messages.
     #[serde(default = "default_location")]
     pub location: String,
@@ -73,6 +78,11 @@ pub struct VaultSpec {
     /// Secrets present when the vault is created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SeedSecret>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn default_retention() -> u32 {

@@ -12,6 +12,8 @@ Flows:
   default      DefaultAzureCredential: set, get, list properties, update, second version,
                read by version, delete and recover pollers
   client-secret  ClientSecretCredential: set and get
+  purge-after-delete  set, begin_delete_secret(...).wait(), then purge_deleted_secret at once:
+               the delete poller must outlast the vault's being-deleted window
   other-host   requests.get("https://example.com") through the proxy; reports the failure
 
 Output: {"steps": {...}} on success, otherwise {"error": "<what was raised>"}.
@@ -74,6 +76,18 @@ def flow_client_secret():
     return {"get": secrets.get_secret(name).value}
 
 
+def flow_purge_after_delete():
+    from azure.identity import DefaultAzureCredential
+
+    secrets = client(DefaultAzureCredential())
+    name = "py-purge-" + uuid.uuid4().hex[:8]
+    secrets.set_secret(name, "gone soon")
+    secrets.begin_delete_secret(name).wait()
+    secrets.purge_deleted_secret(name)
+    return {"purged": True,
+            "deleted_listed": name in [d.name for d in secrets.list_deleted_secrets()]}
+
+
 def flow_other_host():
     import requests
 
@@ -86,7 +100,7 @@ def flow_other_host():
 
 
 FLOWS = {"default": flow_default, "client-secret": flow_client_secret,
-         "other-host": flow_other_host}
+         "purge-after-delete": flow_purge_after_delete, "other-host": flow_other_host}
 
 
 def main():

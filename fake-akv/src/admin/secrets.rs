@@ -81,18 +81,24 @@ pub(super) struct UpdateSecret {
     tags: Option<BTreeMap<String, String>>,
 }
 
+/// The vault, settled as of now like a data-plane request's.
 fn vault(state: &AppState, name: &str) -> Result<std::sync::Arc<Vault>, Response> {
-    state
+    let vault = state
         .vault(name)
-        .ok_or_else(|| admin_error(StatusCode::NOT_FOUND, format!("vault {name} not found")))
+        .ok_or_else(|| admin_error(StatusCode::NOT_FOUND, format!("vault {name} not found")))?;
+    vault.sweep(state.clock().unix());
+    Ok(vault)
 }
 
 fn store_error(error: &StoreError) -> Response {
     let status = match error {
-        StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-        StoreError::DeletedButRecoverable { .. } | StoreError::RestoreConflict { .. } => {
-            StatusCode::CONFLICT
+        StoreError::NotFound { .. } | StoreError::DeletionInProgress { .. } => {
+            StatusCode::NOT_FOUND
         }
+        StoreError::DeletedButRecoverable { .. }
+        | StoreError::RestoreConflict { .. }
+        | StoreError::BeingDeleted { .. }
+        | StoreError::RecreateWhileBeingDeleted { .. } => StatusCode::CONFLICT,
         StoreError::Disabled | StoreError::PurgeProtected => StatusCode::FORBIDDEN,
     };
     admin_error(status, error)

@@ -72,7 +72,7 @@ pub fn is_certificate(cx: &RequestContext<'_>, name: &str) -> bool {
 pub fn certificate_names(cx: &RequestContext<'_>) -> BTreeSet<String> {
     cx.vault
         .certificates()
-        .list()
+        .listed()
         .map(|c| c.name.to_ascii_lowercase())
         .collect()
 }
@@ -469,7 +469,7 @@ pub fn get_certificates(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let items: Vec<(String, CertificateItem)> = cx
         .vault
         .certificates()
-        .list()
+        .listed()
         .map(|c| {
             (
                 c.name.to_ascii_lowercase(),
@@ -544,7 +544,7 @@ pub fn get_deleted_certificates(cx: &RequestContext<'_>) -> Result<Response, Akv
     let base = cx.id_base();
     let recovery = cx.recovery();
     let items: Vec<(String, DeletedCertificateItem)> = swept(cx)
-        .list_deleted()
+        .listed_deleted()
         .map(|d| {
             (
                 d.object.name.to_ascii_lowercase(),

@@ -181,7 +181,7 @@ pub fn get_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let items: Vec<(String, KeyItem)> = cx
         .vault
         .keys()
-        .list()
+        .listed()
         .map(|k| {
             let key = k.name.to_ascii_lowercase();
             let item = KeyItem::latest(k, &base, recovery).managed(managed.contains(&key));
@@ -252,7 +252,7 @@ pub fn get_deleted_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let base = cx.id_base();
     let recovery = cx.recovery();
     let items: Vec<(String, DeletedKeyItem)> = swept(cx)
-        .list_deleted()
+        .listed_deleted()
         .map(|d| {
             (
                 d.object.name.to_ascii_lowercase(),

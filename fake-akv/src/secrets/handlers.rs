@@ -174,7 +174,7 @@ pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let items: Vec<(String, SecretItem)> = cx
         .vault
         .secrets()
-        .list()
+        .listed()
         .map(|s| {
             let key = s.name.to_ascii_lowercase();
             let item = SecretItem::latest(s, &base, recovery).managed(managed.contains(&key));
@@ -184,7 +184,8 @@ pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     Ok(reply::ok(&paging.page(items, &cx.link_base("/secrets"))))
 }
 
-/// `GetSecretVersions`: versioned ids; 200 with an empty page for an unknown secret.
+/// `GetSecretVersions`: versioned ids in version-id order; 200 with an empty page for an
+/// unknown secret.
 pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let paging = cx.page_request()?;
     let base = cx.id_base();
@@ -197,16 +198,17 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
         (display, store.versions(name))
     };
     let managed = is_certificate(cx, name);
-    let items: Vec<(String, SecretItem)> = versions
+    // Key Vault lists versions by version id, not by creation (`test_list_versions[7.6].json`).
+    let mut items: Vec<(String, SecretItem)> = versions
         .iter()
-        .enumerate()
-        .map(|(i, v)| {
+        .map(|v| {
             (
-                format!("{i:010}"),
+                v.version.clone(),
                 SecretItem::version(&display, v, &base, recovery).managed(managed),
             )
         })
         .collect();
+    items.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(reply::ok(&paging.page(
         items,
         &cx.link_base(&format!("/secrets/{name}/versions")),
@@ -235,9 +237,12 @@ fn swept<'a>(cx: &RequestContext<'a>) -> std::sync::MutexGuard<'a, SecretStore> 
     store
 }
 
-/// `GetDeletedSecret`.
+/// `GetDeletedSecret`: a disabled secret stays unreadable once deleted.
 pub fn get_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let deleted = swept(cx).deleted(name).map_err(store_error(cx))?;
+    if !deleted.object.latest().enabled {
+        return Err(AkvError::AccessDenied);
+    }
     Ok(reply::ok(&DeletedSecretBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -251,7 +256,7 @@ pub fn get_deleted_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError
     let base = cx.id_base();
     let recovery = cx.recovery();
     let items: Vec<(String, DeletedSecretItem)> = swept(cx)
-        .list_deleted()
+        .listed_deleted()
         .map(|d| {
             (
                 d.object.name.to_ascii_lowercase(),

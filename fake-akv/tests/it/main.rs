@@ -7,6 +7,8 @@
 //! - `soft_delete`: delete, get/list deleted, recover, purge, retention.
 //! - `backup`: backup and restore.
 //! - `concurrency`: parallel writers.
+//! - `conformance`: Microsoft's recordings of the real Key Vault (`tests/conformance/*.yaml`)
+//!   replayed step by step.
 //! - `keys`: key create, import, get, update, list, soft delete.
 //! - `certificates`: certificate create (operation), import (PFX, PEM), get, list, policy,
 //!   soft delete, backup/restore, and the managed key and secret behind each certificate.
@@ -19,6 +21,7 @@ mod backup;
 mod certificates;
 mod cli;
 mod concurrency;
+mod conformance;
 mod keys;
 mod limits;
 mod paging;

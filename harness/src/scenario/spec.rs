@@ -219,6 +219,10 @@ pub struct VaultDecl {
     /// Refuse purges while deleted secrets are within retention.
     #[serde(default)]
     pub purge_protection: bool,
+    /// Seconds a delete or recover takes to settle, as Key Vault's do asynchronously (default
+    /// 0: at once). On the fakes' clock, so `advanceClock` moves through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_delay_seconds: Option<u32>,
     /// Secrets present when the scenario starts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SeedSecretSpec>,

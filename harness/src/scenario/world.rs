@@ -64,6 +64,7 @@ pub fn default_azure() -> AzureSpec {
             access_policies: vec![],
             soft_delete_retention_days: None,
             purge_protection: false,
+            deletion_delay_seconds: None,
             secrets: vec![],
         }],
         ..AzureSpec::default()
@@ -297,6 +298,9 @@ fn build_vault(
         spec.soft_delete_retention_days = days;
     }
     spec.purge_protection = vault.purge_protection;
+    if let Some(seconds) = vault.deletion_delay_seconds {
+        spec.deletion_delay_seconds = seconds;
+    }
     spec.secrets = vault.secrets.iter().map(seed).collect();
     spec.validate().map_err(|e| WorldError::Vault {
         vault: vault.name.clone(),

@@ -258,6 +258,53 @@ async fn python_client_secret_credential_sets_and_gets_through_the_proxy() -> Re
     Ok(())
 }
 
+/// Real Key Vault deletes asynchronously and purging too early is a 409 `ObjectIsBeingDeleted`;
+/// azure-keyvault-secrets' delete poller (GET /deletedsecrets/NAME every 2 s until 200) is what
+/// makes `begin_delete_secret(...).wait()` then `purge_deleted_secret` safe. With a 2 s window
+/// on the vault the poller has to wait it out, and the purge then succeeds.
+#[tokio::test]
+async fn python_purge_right_after_the_delete_poller_succeeds_with_a_deletion_window() -> Result<()>
+{
+    let (bench, _dir) = bench().await?;
+    let state = bench.akv().state();
+    let mut spec = state
+        .vault(harness::serve::DEFAULT_VAULT)
+        .context("the default vault")?
+        .spec();
+    spec.deletion_delay_seconds = 2;
+    state.put_vault(spec)?;
+    let out = python_flow("purge-after-delete", &env_of(&bench)).await?;
+    let steps = steps(&out)?;
+    assert_eq!(steps["purged"], true, "{steps}");
+    assert_eq!(steps["deleted_listed"], false, "{steps}");
+    // The poller met the window (404s) before the 200 it stops on, and the purge came after.
+    let seen: Vec<(String, u16)> = state
+        .audit()
+        .since(0)
+        .into_iter()
+        .filter(|e| e.operation.contains("Deleted"))
+        .map(|e| (e.operation, e.status))
+        .collect();
+    let first_ok = seen
+        .iter()
+        .position(|(op, status)| op == "GetDeletedSecret" && *status == 200)
+        .context("the poller never saw the deleted secret")?;
+    assert!(
+        seen[..first_ok]
+            .iter()
+            .any(|(op, status)| op == "GetDeletedSecret" && *status == 404),
+        "{seen:?}"
+    );
+    assert!(
+        seen[first_ok..]
+            .iter()
+            .any(|(op, status)| op == "PurgeDeletedSecret" && *status == 204),
+        "{seen:?}"
+    );
+    bench.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn python_request_to_another_host_fails_fast_with_the_proxy_message() -> Result<()> {
     let (bench, _dir) = bench().await?;
