@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crate::audit::AuditEntry;
 use crate::auth::rbac::Requirement;
 use crate::auth::{self, rbac};
+use crate::certificates::{self, CertificateOperation};
 use crate::error::{AkvError, Challenge};
 use crate::extract::{self, RequestHost};
 use crate::keys::{self, KeyOperation};
@@ -81,6 +82,8 @@ pub enum Operation {
     Secret(SecretOperation),
     /// A key operation.
     Key(KeyOperation),
+    /// A certificate operation.
+    Certificate(CertificateOperation),
 }
 
 impl Operation {
@@ -90,6 +93,9 @@ impl Operation {
         SecretOperation::classify(method, segments)
             .map(Operation::Secret)
             .or_else(|| KeyOperation::classify(method, segments).map(Operation::Key))
+            .or_else(|| {
+                CertificateOperation::classify(method, segments).map(Operation::Certificate)
+            })
     }
 
     /// The swagger `operationId`.
@@ -98,6 +104,7 @@ impl Operation {
         match self {
             Operation::Secret(op) => op.operation_id(),
             Operation::Key(op) => op.operation_id(),
+            Operation::Certificate(op) => op.operation_id(),
         }
     }
 
@@ -107,6 +114,7 @@ impl Operation {
         match self {
             Operation::Secret(op) => op.object(),
             Operation::Key(op) => op.object(),
+            Operation::Certificate(op) => op.object(),
         }
     }
 
@@ -116,6 +124,7 @@ impl Operation {
         match self {
             Operation::Secret(op) => op.requirement(),
             Operation::Key(op) => op.requirement(),
+            Operation::Certificate(op) => op.requirement(),
         }
     }
 }
@@ -238,6 +247,7 @@ async fn pipeline(
     let mut response = match operation {
         Operation::Secret(op) => secrets::handlers::dispatch(&cx, op, body)?,
         Operation::Key(op) => keys::handlers::dispatch(&cx, op, body)?,
+        Operation::Certificate(op) => certificates::handlers::dispatch(&cx, op, body)?,
     };
     if let Some(id) = assignment {
         // Sent after successful RBAC authorization (§2.3).

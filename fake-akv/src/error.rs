@@ -122,6 +122,34 @@ pub enum AkvError {
         "A key with (name/id) {0} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see {NOT_FOUND_HELP}"
     )]
     KeyNotFound(String),
+    /// 404 for a missing certificate, worded as for secrets (by analogy; the JS recording
+    /// `recording_can_get_a_certificate_non_existing.js` has code `CertificateNotFound`).
+    #[error(
+        "A certificate with (name/id) {0} was not found in this key vault. If you recently deleted this certificate you may be able to recover it using the correct recovery command. For help resolving this issue, please see {NOT_FOUND_HELP}"
+    )]
+    CertificateNotFound(String),
+    /// 404 `GET /certificates/{name}/pending` for a certificate that was imported, not
+    /// created. Unrecorded wording.
+    #[error("Pending certificate not found: {0}")]
+    PendingCertificateNotFound(String),
+    /// 400 importing a certificate without its private key. Unrecorded wording.
+    #[error(
+        "Private key is not specified in the specified X.509 certificate content. Please specify private key in the X.509 certificate content."
+    )]
+    PrivateKeyMissing,
+    /// 403 writing or deleting a certificate's managed secret or key directly. Body from the
+    /// 403 quoted in hashicorp/terraform-provider-azurerm#5659 (SetSecret on a certificate's
+    /// secret): message `Operation "set" is not allowed as this object's lifetime is managed by
+    /// Key Vault.`, innererror `SecretManagedByKeyVault`; keys and other operations by analogy.
+    #[error(
+        "Operation \"{operation}\" is not allowed as this object's lifetime is managed by Key Vault."
+    )]
+    ManagedByKeyVault {
+        /// `set`, `delete`, `import`, `create`.
+        operation: &'static str,
+        /// Secrets or keys.
+        kind: ObjectKind,
+    },
     /// 404 when no vault answers to the request's host. Real DNS would fail instead; unrecorded.
     #[error("No vault answers to host '{0}'.")]
     VaultNotFound(String),
@@ -217,10 +245,22 @@ impl AkvError {
             E::SecretDisabled => (S::FORBIDDEN, "Forbidden", Some("SecretDisabled")),
             E::AccessDenied => (S::FORBIDDEN, "Forbidden", Some("AccessDenied")),
             E::PurgeProtected => (S::FORBIDDEN, "Forbidden", None),
-            E::BadParameter(_) | E::InvalidName(_) => (S::BAD_REQUEST, "BadParameter", None),
+            E::BadParameter(_) | E::InvalidName(_) | E::PrivateKeyMissing => {
+                (S::BAD_REQUEST, "BadParameter", None)
+            }
             E::MalformedBackupBlob => (S::BAD_REQUEST, "Malformed backup blob", None),
             E::SecretNotFound(_) => (S::NOT_FOUND, "SecretNotFound", None),
             E::KeyNotFound(_) => (S::NOT_FOUND, "KeyNotFound", None),
+            E::CertificateNotFound(_) => (S::NOT_FOUND, "CertificateNotFound", None),
+            E::PendingCertificateNotFound(_) => (S::NOT_FOUND, "PendingCertificateNotFound", None),
+            E::ManagedByKeyVault { kind, .. } => (
+                S::FORBIDDEN,
+                "Forbidden",
+                Some(match kind {
+                    ObjectKind::Keys => "KeyManagedByKeyVault",
+                    ObjectKind::Secrets | ObjectKind::Certificates => "SecretManagedByKeyVault",
+                }),
+            ),
             E::VaultNotFound(_) => (S::NOT_FOUND, "VaultNotFound", None),
             E::MethodNotAllowed(_) => (S::METHOD_NOT_ALLOWED, "MethodNotAllowed", None),
             E::ObjectIsDeletedButRecoverable { .. } => (
@@ -281,7 +321,8 @@ impl AkvError {
                 };
                 match kind {
                     ObjectKind::Keys => AkvError::KeyNotFound(id),
-                    ObjectKind::Secrets | ObjectKind::Certificates => AkvError::SecretNotFound(id),
+                    ObjectKind::Secrets => AkvError::SecretNotFound(id),
+                    ObjectKind::Certificates => AkvError::CertificateNotFound(id),
                 }
             }
             StoreError::Disabled => AkvError::SecretDisabled,

@@ -10,7 +10,8 @@
 //! first, then signature against fake-aad's JWKS, issuer, audience, lifetime), the path is
 //! routed ([`dataplane::Operation::classify`], one route table per object kind), `api-version`
 //! and names are validated, the caller is authorized ([`auth::rbac`]: RBAC role assignments or
-//! access policies), and the kind's handler ([`secrets::handlers`], [`keys::handlers`]) turns
+//! access policies), and the kind's handler ([`secrets::handlers`], [`keys::handlers`],
+//! [`certificates::handlers`]) turns
 //! the versioned, soft-deleting domain store ([`store`]) into wire types ([`secrets::wire`],
 //! [`keys::wire`]); lists page through [`paging`]. Every failure is an [`AkvError`], whose
 //! single `IntoResponse` in [`error`] writes Key Vault's error body. [`middleware`] adds the
@@ -31,7 +32,11 @@
 //!
 //! # Scope
 //!
-//! Secrets in full; keys without cryptographic operations or backup ([`keys`]). Certificates
+//! Secrets in full; keys without cryptographic operations or backup ([`keys`]); certificates
+//! ([`certificates`]) with real keys and X.509: self-signed create (an operation that is
+//! complete by the first poll), PFX/PEM import, get, list, policy, soft delete, each backed by
+//! a managed key and a managed secret (PFX or PEM with the private key) of the same name and
+//! version, with backup and restore. Certificate issuers, contacts, merge and cancellation
 //! answer 405 like any unknown path.
 
 #![deny(missing_docs)]
@@ -39,6 +44,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod config;
 pub mod dataplane;
 pub mod error;

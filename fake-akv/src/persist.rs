@@ -4,7 +4,7 @@
 //! # Format
 //!
 //! A [`Snapshot`] is the whole emulator state as one versioned JSON document of its own serde
-//! types (not the wire types): every vault's configuration, its secrets and keys with all
+//! types (not the wire types): every vault's configuration, its secrets, keys and certificates with all
 //! versions (ids, timestamps, tags, attributes), soft-deleted objects with their deletion and
 //! purge dates, the default vault, and the backup-blob key (so backups taken before a restart
 //! still restore after it).
@@ -35,6 +35,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::certificates::store::{CertificateMaterial, IssuancePolicy, IssuanceRequest};
 use crate::error::AkvError;
 use crate::keys::store::KeyMaterial;
 use crate::secrets::store::SecretValue;
@@ -104,6 +105,10 @@ pub struct VaultState {
     /// Keys, live and soft-deleted, in name order.
     #[serde(default)]
     pub keys: Vec<ObjectState<KeyState>>,
+    /// Certificates, live and soft-deleted, in name order (their keys and secrets are among
+    /// `keys` and `secrets`).
+    #[serde(default)]
+    pub certificates: Vec<ObjectState<CertificateState>>,
 }
 
 /// An object with all its versions, oldest first.
@@ -235,6 +240,153 @@ impl From<KeyState> for KeyMaterial {
             x: k.x,
             y: k.y,
         }
+    }
+}
+
+/// A certificate version: the DER certificate, its policy and the operation that created it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateState {
+    /// The DER certificate, base64.
+    #[serde(with = "base64_bytes")]
+    pub cer: Vec<u8>,
+    /// The policy.
+    pub policy: PolicyState,
+    /// The create operation's request id; absent for imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The create operation's CSR, base64 DER.
+    #[serde(default, with = "base64_bytes")]
+    pub csr: Vec<u8>,
+}
+
+/// A certificate policy.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_excessive_bools)] // Mirrors the policy's flags one for one.
+pub struct PolicyState {
+    /// Subject name.
+    pub subject: String,
+    /// SAN DNS names.
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    /// SAN emails.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// SAN UPNs.
+    #[serde(default)]
+    pub upns: Vec<String>,
+    /// EKU OIDs.
+    #[serde(default)]
+    pub ekus: Vec<String>,
+    /// Key usages.
+    #[serde(default)]
+    pub key_usage: Vec<String>,
+    /// Validity in months.
+    pub validity_months: u32,
+    /// Key type.
+    pub kty: String,
+    /// RSA size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_size: Option<u32>,
+    /// EC curve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// Exportable private key.
+    pub exportable: bool,
+    /// Reuse key on renewal.
+    pub reuse_key: bool,
+    /// Backing secret content type.
+    pub content_type: String,
+    /// Issuer name.
+    pub issuer: String,
+    /// Policy enabled.
+    pub enabled: bool,
+    /// Policy created.
+    pub created: i64,
+    /// Policy updated.
+    pub updated: i64,
+}
+
+impl From<&CertificateMaterial> for CertificateState {
+    fn from(c: &CertificateMaterial) -> Self {
+        let p = &c.policy;
+        Self {
+            cer: c.cer.clone(),
+            policy: PolicyState {
+                subject: p.subject.clone(),
+                dns_names: p.dns_names.clone(),
+                emails: p.emails.clone(),
+                upns: p.upns.clone(),
+                ekus: p.ekus.clone(),
+                key_usage: p.key_usage.clone(),
+                validity_months: p.validity_months,
+                kty: p.kty.clone(),
+                key_size: p.key_size,
+                crv: p.crv.clone(),
+                exportable: p.exportable,
+                reuse_key: p.reuse_key,
+                content_type: p.content_type.clone(),
+                issuer: p.issuer.clone(),
+                enabled: p.enabled,
+                created: p.created,
+                updated: p.updated,
+            },
+            request_id: c.request.as_ref().map(|r| r.request_id.clone()),
+            csr: c
+                .request
+                .as_ref()
+                .map(|r| r.csr.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl From<CertificateState> for CertificateMaterial {
+    fn from(c: CertificateState) -> Self {
+        let p = c.policy;
+        Self {
+            cer: c.cer,
+            policy: IssuancePolicy {
+                subject: p.subject,
+                dns_names: p.dns_names,
+                emails: p.emails,
+                upns: p.upns,
+                ekus: p.ekus,
+                key_usage: p.key_usage,
+                validity_months: p.validity_months,
+                kty: p.kty,
+                key_size: p.key_size,
+                crv: p.crv,
+                exportable: p.exportable,
+                reuse_key: p.reuse_key,
+                content_type: p.content_type,
+                issuer: p.issuer,
+                enabled: p.enabled,
+                created: p.created,
+                updated: p.updated,
+            },
+            request: c.request_id.map(|request_id| IssuanceRequest {
+                request_id,
+                csr: c.csr,
+            }),
+        }
+    }
+}
+
+/// Bytes as standard base64 in the state file.
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -472,6 +624,45 @@ mod tests {
         assert_eq!(rebuilt.object("KEPT"), store.object("kept"));
         assert_eq!(rebuilt.deleted("gone"), store.deleted("gone"));
         assert_eq!(rebuilt.object("kept").unwrap().name, "Kept");
+    }
+
+    #[test]
+    fn certificates_survive_capture_and_rebuild() {
+        use crate::certificates::store::{
+            CertificateMaterial, CertificateStore, IssuanceRequest, default_policy,
+            issue_self_signed,
+        };
+        let policy = IssuancePolicy {
+            subject: "CN=kept".to_owned(),
+            ..default_policy()
+        };
+        let (issued, csr) = issue_self_signed(&policy, 100).unwrap();
+        let mut store = CertificateStore::default();
+        store
+            .set(
+                "kept",
+                crate::store::NewVersion {
+                    payload: CertificateMaterial {
+                        cer: issued.chain[0].clone(),
+                        policy,
+                        request: Some(IssuanceRequest {
+                            request_id: "r".repeat(32),
+                            csr,
+                        }),
+                    },
+                    tags: None,
+                    enabled: None,
+                    not_before: Some(issued.not_before),
+                    expires: Some(issued.expires),
+                },
+                100,
+            )
+            .unwrap();
+        let captured: Vec<ObjectState<CertificateState>> = capture(&store);
+        let text = serde_json::to_string(&captured).unwrap();
+        let parsed: Vec<ObjectState<CertificateState>> = serde_json::from_str(&text).unwrap();
+        let rebuilt: CertificateStore = rebuild(parsed).unwrap();
+        assert_eq!(rebuilt.object("kept"), store.object("kept"));
     }
 
     #[test]

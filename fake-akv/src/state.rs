@@ -10,6 +10,7 @@ use fake_kit::Clock;
 
 use crate::audit::AuditLog;
 use crate::auth::token::TokenVerifier;
+use crate::certificates::store::CertificateStore;
 use crate::keys::store::KeyStore;
 use crate::persist::{self, PersistError, Persister, Snapshot, VaultState};
 use crate::secrets::backup::BackupKey;
@@ -44,6 +45,7 @@ pub struct Vault {
     spec: RwLock<VaultSpec>,
     secrets: Mutex<SecretStore>,
     keys: Mutex<KeyStore>,
+    certificates: Mutex<CertificateStore>,
 }
 
 impl Vault {
@@ -72,6 +74,7 @@ impl Vault {
             spec: RwLock::new(spec),
             secrets: Mutex::new(store),
             keys: Mutex::new(KeyStore::default()),
+            certificates: Mutex::new(CertificateStore::default()),
         };
         vault.configure_stores();
         vault
@@ -82,6 +85,7 @@ impl Vault {
             spec: RwLock::new(state.spec),
             secrets: Mutex::new(persist::rebuild(state.secrets)?),
             keys: Mutex::new(persist::rebuild(state.keys)?),
+            certificates: Mutex::new(persist::rebuild(state.certificates)?),
         };
         vault.configure_stores();
         Ok(vault)
@@ -96,6 +100,7 @@ impl Vault {
             .deletion_delay_seconds;
         self.secrets().set_deletion_delay(delay);
         self.keys().set_deletion_delay(delay);
+        self.certificates().set_deletion_delay(delay);
     }
 
     /// Settles every object kind's pending deletes and recovers and purges what is due, so
@@ -103,6 +108,7 @@ impl Vault {
     pub fn sweep(&self, now: i64) {
         self.secrets().sweep(now);
         self.keys().sweep(now);
+        self.certificates().sweep(now);
     }
 
     fn capture(&self) -> VaultState {
@@ -113,6 +119,7 @@ impl Vault {
             spec,
             secrets: persist::capture(&self.secrets()),
             keys: persist::capture(&self.keys()),
+            certificates: persist::capture(&self.certificates()),
         }
     }
 
@@ -140,6 +147,12 @@ impl Vault {
     /// The key store, locked. Never hold the guard across an `.await`.
     pub fn keys(&self) -> MutexGuard<'_, KeyStore> {
         self.keys.lock().expect("key store lock")
+    }
+
+    /// The certificate store, locked. Never hold the guard across an `.await`, nor while
+    /// holding the secret or key store's guard.
+    pub fn certificates(&self) -> MutexGuard<'_, CertificateStore> {
+        self.certificates.lock().expect("certificate store lock")
     }
 }
 

@@ -1,4 +1,4 @@
-//! A vault's objects of one kind (secrets or keys): versions, common attributes, and the
+//! A vault's objects of one kind (secrets, keys or certificates): versions, common attributes, and the
 //! soft-delete state machine. Generic over what a version holds (`P`: a secret's value, a
 //! key's public material).
 //!
@@ -282,6 +282,18 @@ impl<P: Clone> ObjectStore<P> {
         new: NewVersion<P>,
         now: i64,
     ) -> Result<(Object<P>, Version<P>), StoreError> {
+        self.set_version(name, new_version_id(), new, now)
+    }
+
+    /// As [`ObjectStore::set`], under a version id chosen by the caller: a certificate's key
+    /// and secret share its version id.
+    pub fn set_version(
+        &mut self,
+        name: &str,
+        version: String,
+        new: NewVersion<P>,
+        now: i64,
+    ) -> Result<(Object<P>, Version<P>), StoreError> {
         self.sweep(now);
         let k = key(name);
         if self.deleted.contains_key(&k) && self.settled(&k) {
@@ -296,7 +308,7 @@ impl<P: Clone> ObjectStore<P> {
             });
         }
         let version = Version {
-            version: new_version_id(),
+            version,
             payload: new.payload,
             tags: new.tags,
             enabled: new.enabled.unwrap_or(true),
@@ -381,6 +393,12 @@ impl<P: Clone> ObjectStore<P> {
         target.updated = now;
         let found = target.clone();
         Ok((object.clone(), found))
+    }
+
+    /// Whether a live object clients can see has this name.
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        self.visible(name).is_some()
     }
 
     /// Every live object in name order, recovering ones included (for persistence and the

@@ -1,6 +1,7 @@
 //! A minimal Key Vault client that goes where unmodified clients go: through the routing proxy
 //! to `https://{vault}.vault.azure.net`, with a client-credentials token from
-//! `https://login.microsoftonline.com`. Tests use it to seed and rotate secrets.
+//! `https://login.microsoftonline.com`. Tests use it to seed and rotate secrets and to create
+//! certificates.
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -74,6 +75,36 @@ impl VaultClient {
                 .json(&body),
         )
         .await
+    }
+
+    /// `GET {path}` (`path` after the vault URL, with its query): the body of a success.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.get(format!("{}{path}", self.vault_url)))
+            .await
+    }
+
+    /// `POST /certificates/{name}/create` with `policy`, then `GET /certificates/{name}/` once
+    /// the operation is complete; returns the CertificateBundle.
+    pub async fn create_certificate(&self, name: &str, policy: Value) -> anyhow::Result<Value> {
+        let url = format!("{}/certificates/{name}", self.vault_url);
+        self.send(
+            self.http
+                .post(format!("{url}/create?api-version=7.6"))
+                .json(&json!({ "policy": policy })),
+        )
+        .await?;
+        for _ in 0..50 {
+            let operation = self
+                .send(self.http.get(format!("{url}/pending?api-version=7.6")))
+                .await?;
+            if operation["status"] != "inProgress" {
+                return self
+                    .send(self.http.get(format!("{url}/?api-version=7.6")))
+                    .await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        bail!("certificate {name} still in progress")
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {

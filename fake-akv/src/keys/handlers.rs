@@ -10,6 +10,7 @@ use super::wire::{
     KeyUpdateParameters,
 };
 use crate::auth::rbac::ObjectKind;
+use crate::certificates::handlers::{certificate_names, is_certificate, refuse_managed};
 use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
@@ -54,12 +55,10 @@ fn bundle(
     key: &super::store::Key,
     version: &super::store::KeyVersion,
 ) -> Response {
-    reply::ok(&KeyBundle::from_domain(
-        key,
-        version,
-        &cx.id_base(),
-        cx.recovery(),
-    ))
+    reply::ok(
+        &KeyBundle::from_domain(key, version, &cx.id_base(), cx.recovery())
+            .managed(is_certificate(cx, &key.name)),
+    )
 }
 
 fn store_new(
@@ -77,6 +76,7 @@ fn store_new(
 
 /// `CreateKey`.
 pub fn create_key(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Response, AkvError> {
+    refuse_managed(cx, name, "create", ObjectKind::Keys)?;
     let params: KeyCreateParameters = json_body(body)?;
     let Some(kty) = params.kty else {
         return Err(AkvError::BadParameter(
@@ -101,6 +101,7 @@ pub fn create_key(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Re
 
 /// `ImportKey`: the public parts of the JWK are kept; private parts are discarded.
 pub fn import_key(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Response, AkvError> {
+    refuse_managed(cx, name, "import", ObjectKind::Keys)?;
     let params: KeyImportParameters = json_body(body)?;
     let material = params
         .key
@@ -176,15 +177,15 @@ pub fn get_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
+    let managed = certificate_names(cx);
     let items: Vec<(String, KeyItem)> = cx
         .vault
         .keys()
         .listed()
         .map(|k| {
-            (
-                k.name.to_ascii_lowercase(),
-                KeyItem::latest(k, &base, recovery),
-            )
+            let key = k.name.to_ascii_lowercase();
+            let item = KeyItem::latest(k, &base, recovery).managed(managed.contains(&key));
+            (key, item)
         })
         .collect();
     Ok(reply::ok(&paging.page(items, &cx.link_base("/keys"))))
@@ -202,13 +203,14 @@ pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response,
             .map_or_else(|_| name.to_owned(), |k| k.name);
         (display, store.versions(name))
     };
+    let managed = is_certificate(cx, name);
     let items: Vec<(String, KeyItem)> = versions
         .iter()
         .enumerate()
         .map(|(i, v)| {
             (
                 format!("{i:010}"),
-                KeyItem::version(&display, v, &base, recovery),
+                KeyItem::version(&display, v, &base, recovery).managed(managed),
             )
         })
         .collect();
@@ -220,6 +222,7 @@ pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response,
 
 /// `DeleteKey`.
 pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    refuse_managed(cx, name, "delete", ObjectKind::Keys)?;
     let retention = cx.vault.retention();
     let deleted = cx
         .vault

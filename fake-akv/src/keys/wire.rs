@@ -83,6 +83,9 @@ pub struct KeyBundle {
     /// Tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
+    /// `true` for a certificate's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
 }
 
 impl KeyBundle {
@@ -103,7 +106,15 @@ impl KeyBundle {
             },
             attributes: KeyAttributes::from_domain(version, recovery),
             tags: version.tags.clone(),
+            managed: None,
         }
+    }
+
+    /// Marks the bundle as a certificate's key when `managed`.
+    #[must_use]
+    pub fn managed(mut self, managed: bool) -> Self {
+        self.managed = managed.then_some(true);
+        self
     }
 }
 
@@ -150,6 +161,9 @@ pub struct KeyItem {
     /// Tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
+    /// `true` for a certificate's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
 }
 
 impl KeyItem {
@@ -161,6 +175,7 @@ impl KeyItem {
             kid: format!("{base}/keys/{}", key.name),
             attributes: KeyAttributes::from_domain(latest, recovery),
             tags: latest.tags.clone(),
+            managed: None,
         }
     }
 
@@ -171,7 +186,15 @@ impl KeyItem {
             kid: format!("{base}/keys/{name}/{}", version.version),
             attributes: KeyAttributes::from_domain(version, recovery),
             tags: version.tags.clone(),
+            managed: None,
         }
+    }
+
+    /// Marks the item as a certificate's key when `managed`.
+    #[must_use]
+    pub fn managed(mut self, managed: bool) -> Self {
+        self.managed = managed.then_some(true);
+        self
     }
 }
 

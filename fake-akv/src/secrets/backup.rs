@@ -57,33 +57,47 @@ impl BackupKey {
             name: secret.name.clone(),
             versions: secret.versions().iter().map(VersionV1::from).collect(),
         };
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(serde_json::to_vec(&doc).expect("backup document serialises"));
+        self.seal_document(
+            MAGIC,
+            &serde_json::to_vec(&doc).expect("backup document serialises"),
+        )
+    }
+
+    /// Opens a blob; `None` for anything not sealed by this key.
+    #[must_use]
+    pub fn open(&self, blob: &str) -> Option<Secret> {
+        let doc: BackupV1 = serde_json::from_slice(&self.open_document(MAGIC, blob)?).ok()?;
+        Secret::from_versions(
+            doc.name,
+            doc.versions.into_iter().map(SecretVersion::from).collect(),
+        )
+    }
+
+    /// Seals `doc` behind `magic` (one magic per object kind, so a secret's blob never
+    /// restores as a certificate).
+    pub(crate) fn seal_document(&self, magic: &[u8], doc: &[u8]) -> String {
+        let mut bytes = magic.to_vec();
+        bytes.extend(doc);
         let mut mac = self.mac();
         mac.update(&bytes);
         bytes.extend(mac.finalize().into_bytes());
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Opens a blob; `None` for anything not sealed by this key.
-    #[must_use]
-    pub fn open(&self, blob: &str) -> Option<Secret> {
+    /// The document sealed behind `magic` by this key, if `blob` is one.
+    pub(crate) fn open_document(&self, magic: &[u8], blob: &str) -> Option<Vec<u8>> {
         let bytes = URL_SAFE_NO_PAD
             .decode(blob.trim_end_matches('='))
             .or_else(|_| URL_SAFE.decode(blob))
             .ok()?;
-        if bytes.len() < MAGIC.len() + TAG_LEN || !bytes.starts_with(MAGIC) {
+        if bytes.len() < magic.len() + TAG_LEN || !bytes.starts_with(magic) {
             return None;
         }
         let (signed, tag) = bytes.split_at(bytes.len() - TAG_LEN);
         let mut mac = self.mac();
         mac.update(signed);
         mac.verify_slice(tag).ok()?;
-        let doc: BackupV1 = serde_json::from_slice(&signed[MAGIC.len()..]).ok()?;
-        Secret::from_versions(
-            doc.name,
-            doc.versions.into_iter().map(SecretVersion::from).collect(),
-        )
+        Some(signed[magic.len()..].to_vec())
     }
 }
 

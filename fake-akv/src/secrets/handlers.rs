@@ -10,6 +10,7 @@ use super::wire::{
     SecretSetParameters, SecretUpdateParameters,
 };
 use crate::auth::rbac::ObjectKind;
+use crate::certificates::handlers::{certificate_names, is_certificate, refuse_managed};
 use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
@@ -96,6 +97,7 @@ pub fn set_secret(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Re
             "The parameter 'value' is required.".to_owned(),
         ));
     };
+    refuse_managed(cx, name, "set", ObjectKind::Secrets)?;
     check_limits(
         Some(&value),
         params.content_type.as_deref(),
@@ -126,13 +128,10 @@ pub fn get_secret(
         .secrets()
         .get(name, version)
         .map_err(store_error(cx))?;
-    Ok(reply::ok(&SecretBundle::from_domain(
-        &secret,
-        &found,
-        &cx.id_base(),
-        cx.recovery(),
-        true,
-    )))
+    Ok(reply::ok(
+        &SecretBundle::from_domain(&secret, &found, &cx.id_base(), cx.recovery(), true)
+            .managed(is_certificate(cx, name)),
+    ))
 }
 
 /// `UpdateSecret`: answers without `value` (§2.5).
@@ -160,13 +159,10 @@ pub fn update_secret(
             cx.now,
         )
         .map_err(store_error(cx))?;
-    Ok(reply::ok(&SecretBundle::from_domain(
-        &secret,
-        &found,
-        &cx.id_base(),
-        cx.recovery(),
-        false,
-    )))
+    Ok(reply::ok(
+        &SecretBundle::from_domain(&secret, &found, &cx.id_base(), cx.recovery(), false)
+            .managed(is_certificate(cx, name)),
+    ))
 }
 
 /// `GetSecrets`: base ids, latest version's attributes, name order.
@@ -174,15 +170,15 @@ pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
+    let managed = certificate_names(cx);
     let items: Vec<(String, SecretItem)> = cx
         .vault
         .secrets()
         .listed()
         .map(|s| {
-            (
-                s.name.to_ascii_lowercase(),
-                SecretItem::latest(s, &base, recovery),
-            )
+            let key = s.name.to_ascii_lowercase();
+            let item = SecretItem::latest(s, &base, recovery).managed(managed.contains(&key));
+            (key, item)
         })
         .collect();
     Ok(reply::ok(&paging.page(items, &cx.link_base("/secrets"))))
@@ -201,13 +197,14 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
             .map_or_else(|_| name.to_owned(), |s| s.name);
         (display, store.versions(name))
     };
+    let managed = is_certificate(cx, name);
     // Key Vault lists versions by version id, not by creation (`test_list_versions[7.6].json`).
     let mut items: Vec<(String, SecretItem)> = versions
         .iter()
         .map(|v| {
             (
                 v.version.clone(),
-                SecretItem::version(&display, v, &base, recovery),
+                SecretItem::version(&display, v, &base, recovery).managed(managed),
             )
         })
         .collect();
@@ -220,6 +217,7 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
 
 /// `DeleteSecret`: soft delete, answered with the deleted bundle.
 pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
+    refuse_managed(cx, name, "delete", ObjectKind::Secrets)?;
     let retention = cx.vault.retention();
     let deleted = cx
         .vault

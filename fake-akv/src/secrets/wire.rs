@@ -86,6 +86,12 @@ pub struct SecretBundle {
     /// Tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
+    /// For a certificate's secret: the certificate's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// `true` for a certificate's secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
 }
 
 impl SecretBundle {
@@ -104,7 +110,20 @@ impl SecretBundle {
             content_type: version.payload.content_type.clone(),
             attributes: SecretAttributes::from_domain(version, recovery),
             tags: version.tags.clone(),
+            kid: None,
+            managed: None,
         }
+    }
+
+    /// Marks the bundle as a certificate's secret when `managed`: `managed: true` and the
+    /// `kid` of the certificate's key (same name and version).
+    #[must_use]
+    pub fn managed(mut self, managed: bool) -> Self {
+        if managed {
+            self.kid = Some(self.id.replacen("/secrets/", "/keys/", 1));
+            self.managed = Some(true);
+        }
+        self
     }
 }
 
@@ -157,6 +176,9 @@ pub struct SecretItem {
     /// Content type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// `true` for a certificate's secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
 }
 
 impl SecretItem {
@@ -169,6 +191,7 @@ impl SecretItem {
             attributes: SecretAttributes::from_domain(latest, recovery),
             tags: latest.tags.clone(),
             content_type: latest.payload.content_type.clone(),
+            managed: None,
         }
     }
 
@@ -180,7 +203,15 @@ impl SecretItem {
             attributes: SecretAttributes::from_domain(version, recovery),
             tags: version.tags.clone(),
             content_type: version.payload.content_type.clone(),
+            managed: None,
         }
+    }
+
+    /// Marks the item as a certificate's secret when `managed`.
+    #[must_use]
+    pub fn managed(mut self, managed: bool) -> Self {
+        self.managed = managed.then_some(true);
+        self
     }
 }
 

@@ -10,12 +10,15 @@
 //! - `conformance`: Microsoft's recordings of the real Key Vault (`tests/conformance/*.yaml`)
 //!   replayed step by step.
 //! - `keys`: key create, import, get, update, list, soft delete.
+//! - `certificates`: certificate create (operation), import (PFX, PEM), get, list, policy,
+//!   soft delete, backup/restore, and the managed key and secret behind each certificate.
 //! - `admin`: the `/_emulator` control plane (audit, faults, clock, vaults, secrets).
 //! - `cli`: the binary's `--help`.
 
 mod admin;
 mod auth;
 mod backup;
+mod certificates;
 mod cli;
 mod concurrency;
 mod conformance;

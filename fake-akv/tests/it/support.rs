@@ -22,7 +22,7 @@ pub struct App {
     pub object_id: Uuid,
 }
 
-/// Secret Officer on the RBAC vault `kv-rbac`.
+/// Secrets, Crypto and Certificates Officer on the RBAC vault `kv-rbac`.
 pub const OFFICER: App = app(TENANT, 1);
 /// Secrets User on `kv-rbac`.
 pub const READER: App = app(TENANT, 2);
@@ -92,6 +92,8 @@ vaults:
         role: Key Vault Secrets Officer
       - principalId: {officer}
         role: Key Vault Crypto Officer
+      - principalId: {officer}
+        role: Key Vault Certificates Officer
       - principalId: {reader}
         role: Key Vault Secrets User
       - principalId: {scoped}

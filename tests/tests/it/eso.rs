@@ -367,6 +367,114 @@ async fn eso_syncs_and_rotates_on_both_code_paths_and_with_workload_identity() {
     bench.shutdown().await;
 }
 
+/// Waits until the Secret `name` has `key` and returns its bytes.
+async fn wait_for_bytes(
+    secrets: &Api<Secret>,
+    name: &str,
+    key: &str,
+    timeout: Duration,
+) -> Vec<u8> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(value) = secrets
+            .get_opt(name)
+            .await
+            .expect("GET secret")
+            .and_then(|s| s.data)
+            .and_then(|d| d.get(key).cloned())
+        {
+            return value.0;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("Secret {name} has no key {key} after {timeout:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eso_reads_a_certificate_as_der_and_its_secret_as_a_pfx_on_both_code_paths() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    let state = tempfile::tempdir().expect("temp dir");
+    let (bench, mut plane, vault) = start_world(state.path(), false).await;
+    let akv = bench.akv().state();
+    let mut spec = akv.vault(DEFAULT_VAULT).expect("default vault").spec();
+    let principal = spec.role_assignments[0].principal_id;
+    spec.role_assignments.push(RoleAssignment {
+        id: uuid::Uuid::new_v4(),
+        principal_id: principal,
+        role: "Key Vault Certificates Officer".into(),
+        scope: "/".into(),
+    });
+    akv.put_vault(spec).unwrap();
+    let cert = vault
+        .create_certificate(
+            "tls-cert",
+            serde_json::json!({
+                "issuer": {"name": "Self"},
+                "x509_props": {"subject": "CN=app.example", "sans": {"dns_names": ["app.example"]}},
+                "secret_props": {"contentType": "application/x-pkcs12"},
+            }),
+        )
+        .await
+        .expect("certificate created");
+    let der = STANDARD
+        .decode(cert["cer"].as_str().expect("cer"))
+        .expect("cer is base64");
+
+    plane
+        .apply(&manifests(&bench, &uuid::Uuid::nil().to_string()))
+        .await
+        .expect("stores apply");
+    let stores = [
+        ("tls-legacy", "azure-secret-store"),
+        ("tls-sdk", "azure-secret-store-sdk"),
+    ];
+    for (name, store) in stores {
+        plane
+            .apply(&format!(
+                r"
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {name}
+  namespace: {NAMESPACE}
+spec:
+  refreshInterval: 1h
+  secretStoreRef:
+    name: {store}
+    kind: SecretStore
+  target:
+    name: {name}
+  data:
+    - secretKey: tls.der
+      remoteRef:
+        key: cert/tls-cert
+    - secretKey: tls.pfx
+      remoteRef:
+        key: secret/tls-cert
+"
+            ))
+            .await
+            .expect("ExternalSecret applies");
+    }
+    let secrets: Api<Secret> = Api::namespaced(plane.client(), NAMESPACE);
+    for (name, _) in stores {
+        let got = wait_for_bytes(&secrets, name, "tls.der", Duration::from_secs(90)).await;
+        assert_eq!(got, der, "{name}: cert/ is the raw DER of `cer`");
+        let pfx = wait_for_bytes(&secrets, name, "tls.pfx", Duration::from_secs(5)).await;
+        let pfx = STANDARD.decode(pfx).expect("secret/ is the base64 PFX");
+        let parts = fake_akv::certificates::pkcs12::decode(&pfx).expect("a PFX");
+        assert_eq!(parts.certs, vec![der.clone()], "{name}");
+        assert!(
+            parts.key.is_some(),
+            "{name}: the PFX carries the private key"
+        );
+    }
+    plane.shutdown().await;
+    bench.shutdown().await;
+}
+
 /// The fake vault saw the service principal (both paths) and the managed identity read the
 /// secret, and the SDK path went through the 401 challenge handshake.
 fn assert_vault_saw_every_path(bench: &Bench, identity: &ManagedIdentity) {

@@ -100,6 +100,155 @@ async fn python_default_azure_credential_round_trips_secrets_at_the_real_vault_u
     Ok(())
 }
 
+/// Grants the default app the certificate and key roles on `my-key-vault` too (the default
+/// world has it Secrets Officer only).
+fn grant_certificates_and_keys(bench: &Bench) -> Result<()> {
+    let state = bench.akv().state();
+    let vault = state.vault("my-key-vault").context("my-key-vault")?;
+    let mut spec = vault.spec();
+    let principal = spec
+        .role_assignments
+        .first()
+        .context("the default app's assignment")?
+        .principal_id;
+    for role in ["Key Vault Certificates Officer", "Key Vault Crypto Officer"] {
+        spec.role_assignments.push(fake_akv::vault::RoleAssignment {
+            id: uuid::Uuid::new_v4(),
+            principal_id: principal,
+            role: role.to_owned(),
+            scope: "/".to_owned(),
+        });
+    }
+    state.put_vault(spec)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn python_sdks_create_import_and_soft_delete_certificates_and_keys() -> Result<()> {
+    let (bench, _dir) = bench().await?;
+    grant_certificates_and_keys(&bench)?;
+    let python = support::python().await?;
+    let script = e2e::python::scripts_dir().join("vault_certificates.py");
+    let out = support::within(run_client(&python, [script.as_os_str()], &env_of(&bench))).await?;
+    let steps = steps(&out)?;
+    let vault = "https://my-key-vault.vault.azure.net";
+    let c = &steps["certificates"];
+    let name = c["name"].as_str().context("name")?;
+    assert_eq!(c["create"]["subject"], "CN=py.example", "{c}");
+    assert_eq!(c["create"]["tags"]["via"], "python");
+    assert_eq!(c["operation"]["status"], "completed");
+    assert_eq!(
+        c["operation"]["target"],
+        format!("{vault}/certificates/{name}")
+    );
+    assert_eq!(c["get"]["version"], c["create"]["version"]);
+    assert_eq!(c["get"]["subject"], "CN=py.example");
+    assert_eq!(c["get"]["sans"], serde_json::json!(["py.example"]));
+    assert_eq!(c["get"]["thumbprint_matches"], true);
+    let version = c["get"]["version"].as_str().context("version")?;
+    assert_eq!(c["get"]["key_id"], format!("{vault}/keys/{name}/{version}"));
+    assert_eq!(
+        c["get"]["secret_id"],
+        format!("{vault}/secrets/{name}/{version}")
+    );
+    assert_eq!(c["secret"]["content_type"], "application/x-pkcs12");
+    assert_eq!(c["secret"]["managed"], true);
+    assert_eq!(c["secret"]["key_id"], c["get"]["key_id"]);
+    assert_eq!(c["secret"]["pfx_key_is_rsa"], true);
+    assert_eq!(c["secret"]["pfx_cert_matches"], true);
+    assert_eq!(c["secret"]["pfx_key_matches"], true);
+    assert_eq!(c["key"]["managed"], true);
+    assert_eq!(c["key"]["kty"], "RSA");
+    assert_eq!(c["key"]["n_matches"], true);
+    assert_eq!(c["import_pfx"]["cer_matches"], true);
+    assert_eq!(c["import_pfx"]["issuer"], "Unknown");
+    assert_eq!(c["import_pfx"]["content_type"], "application/x-pkcs12");
+    assert_eq!(c["import_pfx"]["key_type"], "EC");
+    assert_eq!(c["import_pem"]["cer_matches"], true);
+    assert_eq!(c["import_pem"]["content_type"], "application/x-pem-file");
+    assert_eq!(c["import_pem"]["secret_key_matches"], true);
+    assert_eq!(c["import_pem"]["secret_cert_matches"], true);
+    let suffix = steps["suffix"].as_str().context("suffix")?;
+    assert_eq!(
+        c["list"],
+        serde_json::json!([name, format!("py-pem-{suffix}"), format!("py-pfx-{suffix}")])
+    );
+    assert_eq!(c["versions"], 1);
+    assert_eq!(c["secret_listed_managed"], serde_json::json!([true]));
+    assert_eq!(c["update"]["tags"]["updated"], "yes");
+    assert_eq!(c["update"]["version"], c["get"]["version"]);
+    assert_eq!(c["policy"]["subject"], "CN=py.example");
+    assert_eq!(c["policy"]["validity"], 12);
+    assert_eq!(
+        c["delete"]["recovery_id"],
+        format!("{vault}/deletedcertificates/{name}")
+    );
+    assert_eq!(c["deleted_listed"], true);
+    assert_eq!(c["secret_after_delete"], "not found");
+    assert_eq!(c["recover"]["name"], name);
+    assert_eq!(c["recover"]["cer_matches"], true);
+    assert_eq!(c["purged"], true);
+
+    let k = &steps["keys"];
+    assert_eq!(k["rsa"]["kty"], "RSA", "{k}");
+    assert_eq!(k["rsa"]["n_bytes"], 256);
+    assert_eq!(k["rsa"]["same_on_get"], true);
+    assert_eq!(k["rsa"]["tags"]["via"], "python");
+    assert_eq!(k["ec"]["kty"], "EC");
+    assert_eq!(k["ec"]["crv"], "P-256");
+    assert_eq!(k["ec"]["x_bytes"], 32);
+    let listed = k["list"].as_array().context("keys list")?;
+    for name in k["names"].as_array().context("names")? {
+        assert!(listed.contains(name), "{k}");
+    }
+    assert_eq!(k["delete"]["name"], k["names"][1]);
+    bench.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn certificates_and_their_secrets_survive_a_bench_restart() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let options = || Options {
+        state_dir: dir.path().join("state"),
+        directory: None,
+        vaults: None,
+        proxy_listen: "127.0.0.1:0".parse().expect("address"),
+    };
+    let connect = |bench: &Bench| {
+        let env = bench.env();
+        let ca = std::fs::read_to_string(dir.path().join("state/ca.pem"));
+        async move { e2e::vault::VaultClient::from_env(&env, &ca?).await }
+    };
+    let bench = Bench::start(options()).await?;
+    grant_certificates_and_keys(&bench)?;
+    let vault = connect(&bench).await?;
+    let created = vault
+        .create_certificate(
+            "durable",
+            serde_json::json!({"issuer": {"name": "Self"}, "x509_props": {"subject": "CN=durable"}}),
+        )
+        .await?;
+    let secret = vault.get("/secrets/durable/?api-version=7.6").await?;
+    bench.shutdown().await;
+
+    let bench = Bench::start(options()).await?;
+    let vault = connect(&bench).await?;
+    let again = vault.get("/certificates/durable/?api-version=7.6").await?;
+    assert_eq!(again["id"], created["id"]);
+    assert_eq!(again["cer"], created["cer"]);
+    assert_eq!(again["policy"]["x509_props"]["subject"], "CN=durable");
+    let pending = vault
+        .get("/certificates/durable/pending?api-version=7.6")
+        .await?;
+    assert_eq!(pending["status"], "completed");
+    let secret_again = vault.get("/secrets/durable/?api-version=7.6").await?;
+    assert_eq!(secret_again["value"], secret["value"]);
+    assert_eq!(secret_again["managed"], true);
+    bench.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn python_client_secret_credential_sets_and_gets_through_the_proxy() -> Result<()> {
     let (bench, _dir) = bench().await?;
