@@ -322,14 +322,14 @@ mod tests {
             imds: addr,
         };
         let routes = azure_routes(&[Cloud::UsGovernment], backends);
-        let routed = |host: &str| routes.iter().any(|r| r.matches(host, 443));
-        assert!(routed("login.microsoftonline.us"));
-        assert!(routed("login.usgovcloudapi.net"));
-        assert!(routed("kv.vault.usgovcloudapi.net"));
-        assert!(routed("management.usgovcloudapi.net"));
-        assert!(!routed("login.microsoftonline.com"));
-        assert!(!routed("kv.vault.azure.net"));
-        assert!(!routed("kv.vault.azure.cn"));
+        let is_routed = |host: &str| routes.iter().any(|r| r.matches(host, 443));
+        assert!(is_routed("login.microsoftonline.us"));
+        assert!(is_routed("login.usgovcloudapi.net"));
+        assert!(is_routed("kv.vault.usgovcloudapi.net"));
+        assert!(is_routed("management.usgovcloudapi.net"));
+        assert!(!is_routed("login.microsoftonline.com"));
+        assert!(!is_routed("kv.vault.azure.net"));
+        assert!(!is_routed("kv.vault.azure.cn"));
         assert!(routes.iter().any(|r| r.matches("169.254.169.254", 80)));
     }
 
