@@ -4,9 +4,9 @@
 //! routing proxy.
 //!
 //! Sources, cited again beside each value:
-//! - Login endpoint, ARM endpoint and Key Vault DNS suffix: the ARM metadata embedded in
-//!   Azure/azure-sdk-for-go `sdk/azcore/cloud/cloud.go` (`armMetadata`: `loginEndpoint`,
-//!   `resourceManager`, `suffixes.keyVaultDns`).
+//! - Login endpoint, ARM endpoint and audiences, Key Vault DNS suffix: the ARM metadata
+//!   embedded in Azure/azure-sdk-for-go `sdk/azcore/cloud/cloud.go` (`armMetadata`:
+//!   `loginEndpoint`, `resourceManager`, `authentication.audiences`, `suffixes.keyVaultDns`).
 //! - Key Vault resource (token audience): go-autorest `autorest/azure/environments.go`
 //!   `ResourceIdentifiers.KeyVault`, the values External Secrets Operator's legacy Azure path
 //!   asks tokens for (`kvResourceForProviderConfig`, `shared/reference/eso-azurekv.md` §2.1).
@@ -156,6 +156,26 @@ impl Cloud {
             Cloud::Public => "management.azure.com",
             Cloud::UsGovernment => "management.usgovcloudapi.net",
             Cloud::China => "management.chinacloudapi.cn",
+        }
+    }
+
+    /// The audiences ARM accepts, as `authentication.audiences` lists them (trailing slash
+    /// dropped); the Azure CLI asks for the first.
+    #[must_use]
+    pub fn arm_audiences(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Public => &[
+                "https://management.core.windows.net",
+                "https://management.azure.com",
+            ],
+            Cloud::UsGovernment => &[
+                "https://management.core.usgovcloudapi.net",
+                "https://management.usgovcloudapi.net",
+            ],
+            Cloud::China => &[
+                "https://management.core.chinacloudapi.cn",
+                "https://management.chinacloudapi.cn",
+            ],
         }
     }
 

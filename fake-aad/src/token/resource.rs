@@ -1,17 +1,14 @@
 //! Which resource a request is for: `resource=` on v1, `scope=.../.default` on v2.
 
+use fake_kit::Cloud;
+
 use crate::directory::Tenant;
 use crate::error::AadError;
 
-/// App ID URIs of the Microsoft resources the fake issues tokens for. Entra knows them as
-/// first-party service principals present in every tenant.
+/// App ID URIs of Microsoft resources the fake issues tokens for, besides each cloud's Key
+/// Vault and ARM ([`Cloud`]). Entra knows them as first-party service principals present in
+/// every tenant.
 const KNOWN_RESOURCES: &[&str] = &[
-    "https://vault.azure.net",
-    "https://vault.azure.cn",
-    "https://vault.usgovcloudapi.net",
-    "https://vault.microsoftazure.de",
-    "https://management.azure.com",
-    "https://management.core.windows.net",
     "https://graph.microsoft.com",
     "https://graph.windows.net",
     "https://storage.azure.com",
@@ -56,6 +53,10 @@ pub fn from_scope(scope: Option<&str>, tenant: &Tenant) -> Result<String, AadErr
 fn check_known(resource: &str, tenant: &Tenant) -> Result<(), AadError> {
     let normalized = resource.trim_end_matches('/').to_ascii_lowercase();
     let known = KNOWN_RESOURCES.contains(&normalized.as_str())
+        || Cloud::ALL.iter().any(|cloud| {
+            cloud.vault_resource() == normalized
+                || cloud.arm_audiences().contains(&normalized.as_str())
+        })
         || tenant.apps.iter().any(|app| {
             let id = app.app_id.to_string();
             normalized == id || normalized == format!("api://{id}")
