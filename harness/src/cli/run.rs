@@ -116,12 +116,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let run_dir = std::env::temp_dir().join(format!("harness-run-{}", uuid::Uuid::new_v4()));
         let state_dir = run_dir.join("bench");
-        let bench = Bench::start(Options {
-            state_dir: state_dir.clone(),
-            directory: None,
-            vaults: None,
-            proxy_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        })
+        // Every cloud is answered, so a scenario's `azure.cloud` (and its SecretStore's
+        // `environmentType`) reaches the fakes whichever it names.
+        let bench = Bench::start_with_clouds(
+            Options {
+                state_dir: state_dir.clone(),
+                directory: None,
+                vaults: None,
+                proxy_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            },
+            &fake_kit::Cloud::ALL,
+        )
         .await
         .context("cannot start the bench")?;
         let mut plane = None;

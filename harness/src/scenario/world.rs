@@ -176,7 +176,7 @@ impl World {
         let mut vaults = Vec::new();
         for (index, vault) in spec.vaults.iter().enumerate() {
             let built = build_vault(vault, tenant_id, &principals)?;
-            let url = format!("https://{}.vault.azure.net", vault.name);
+            let url = fake_kit::Cloud::from(spec.cloud).vault_url(&vault.name);
             bindings.set(format!("vault.{}.url", vault.name), url.clone());
             if index == 0 {
                 bindings.set("vaultUrl", url);
@@ -352,5 +352,27 @@ mod tests {
         let error =
             World::build(&spec, OffsetDateTime::now_utc(), &mut Bindings::default()).unwrap_err();
         assert!(matches!(error, WorldError::UnknownPrincipal { .. }));
+    }
+
+    #[test]
+    fn sovereign_world_binds_the_clouds_vault_url() {
+        let mut spec = default_azure();
+        spec.cloud = crate::scenario::spec::CloudSpec::USGovernmentCloud;
+        let mut bindings = Bindings::default();
+        World::build(&spec, OffsetDateTime::now_utc(), &mut bindings).unwrap();
+        assert_eq!(
+            bindings.get("vaultUrl"),
+            Some("https://my-key-vault.vault.usgovcloudapi.net")
+        );
+    }
+
+    #[test]
+    fn cloud_scenarios_load() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/clouds");
+        let files = crate::scenario::discover(&[dir]).unwrap();
+        assert!(!files.is_empty());
+        for file in files {
+            crate::scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 }
