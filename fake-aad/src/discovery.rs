@@ -28,7 +28,7 @@ pub fn is_login_host(host: &str) -> bool {
     Cloud::for_login_host(host).is_some()
 }
 
-/// The cloud of the login host a request was sent to; the global cloud for any other host
+/// The cloud of the login host a request was sent to; `None` for any other host
 /// (`127.0.0.1:PORT` when a client reaches the fake directly).
 #[must_use]
 pub fn request_cloud(uri: &Uri, headers: &HeaderMap) -> Option<Cloud> {
