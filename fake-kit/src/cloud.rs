@@ -8,8 +8,11 @@
 //!   embedded in Azure/azure-sdk-for-go `sdk/azcore/cloud/cloud.go` (`armMetadata`:
 //!   `loginEndpoint`, `resourceManager`, `authentication.audiences`, `suffixes.keyVaultDns`).
 //! - Key Vault resource (token audience): go-autorest `autorest/azure/environments.go`
-//!   `ResourceIdentifiers.KeyVault`, the values External Secrets Operator's legacy Azure path
-//!   asks tokens for (`kvResourceForProviderConfig`, `shared/reference/eso-azurekv.md` §2.1).
+//!   `ResourceIdentifiers.KeyVault` (= `KeyVaultEndpoint` minus its trailing slash), what
+//!   External Secrets Operator's legacy path asks tokens for (v0.20.4
+//!   `pkg/provider/azure/keyvault/keyvault.go` `kvResourceForProviderConfig`, trailing slash
+//!   trimmed); its Azure SDK path maps `environmentType` to azure-sdk-for-go's
+//!   `cloud.AzureGovernment`/`cloud.AzureChina` (`keyvault_new_sdk.go` `getCloudConfiguration`).
 //! - Login host aliases and instance-discovery metadata: the instance-discovery answer of
 //!   `login.microsoftonline.com/common/discovery/instance` (api-version 1.1) recorded in
 //!   Azure/azure-sdk-for-js test recordings (`preferred_network`, `preferred_cache`, `aliases`);
@@ -139,7 +142,7 @@ impl Cloud {
     }
 
     /// Key Vault's resource, the audience of its tokens and the `resource` of its 401
-    /// challenge (go-autorest `ResourceIdentifiers.KeyVault`).
+    /// challenge (go-autorest `ResourceIdentifiers.KeyVault`, ESO `kvResourceForProviderConfig`).
     #[must_use]
     pub fn vault_resource(self) -> &'static str {
         match self {

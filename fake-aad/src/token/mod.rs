@@ -107,6 +107,7 @@ async fn issue(
             Endpoint::V1 => resource::from_resource(request.resource.as_deref(), tenant)?,
             Endpoint::V2 => resource::from_scope(request.scope.as_deref(), tenant)?,
         };
+        resource::check_cloud(&audience, cloud, tenant)?;
         let authenticated = authenticate(
             state, &directory, tenant, &client_id, &request, headers, &mut grant,
         )
