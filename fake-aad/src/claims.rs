@@ -1,11 +1,12 @@
 //! Access-token claims. Key Vault and the other Azure resources accept v1 tokens (`ver` 1.0,
-//! `iss` `https://sts.windows.net/{tid}/`) whichever endpoint issued them, because the token
-//! version follows the resource's `accessTokenAcceptedVersion`.
+//! `iss` `https://sts.windows.net/{tid}/`, or the sovereign cloud's v1 issuer) whichever endpoint
+//! issued them, because the token version follows the resource's `accessTokenAcceptedVersion`.
 //! Source: MicrosoftDocs/entra-docs `access-token-claims-reference.md`; the decoded Key Vault
 //! token in MicrosoftDocs/azure-security-docs `key-vault/general/rest-error-codes.md`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fake_kit::Cloud;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -46,10 +47,12 @@ pub struct AccessTokenClaims {
 }
 
 impl AccessTokenClaims {
-    /// Claims for `principal` to call `audience`, valid from `now` for `lifetime` seconds.
-    /// `cae` adds `xms_cc: ["cp1"]` when the client declared the CAE capability.
+    /// Claims for `principal` to call `audience`, issued by `cloud`'s Entra, valid from `now`
+    /// for `lifetime` seconds. `cae` adds `xms_cc: ["cp1"]` when the client declared the CAE
+    /// capability.
     #[must_use]
     pub fn new(
+        cloud: Cloud,
         principal: &Principal,
         audience: &str,
         auth: ClientAuth,
@@ -57,7 +60,7 @@ impl AccessTokenClaims {
         lifetime: i64,
         cae: bool,
     ) -> Self {
-        let issuer = format!("https://sts.windows.net/{}/", principal.tenant);
+        let issuer = cloud.v1_issuer(principal.tenant);
         // Entra back-dates nbf and iat by five minutes to absorb clock skew.
         let start = now - 300;
         Self {
@@ -84,6 +87,16 @@ impl AccessTokenClaims {
             xms_mirid: principal.resource_id.clone(),
         }
     }
+}
+
+/// The cloud whose Entra issues a token: the one the client addressed (its login host), else
+/// the one whose Key Vault the token is for (a client that reaches the fake directly, or the
+/// managed-identity endpoint, which has no login host), else the global cloud.
+#[must_use]
+pub fn issuing_cloud(login_host: Option<Cloud>, audience: &str) -> Cloud {
+    login_host
+        .or_else(|| Cloud::for_vault_resource(audience))
+        .unwrap_or(Cloud::Public)
 }
 
 /// Opaque per-token ids (`uti`, `aio`): random, base64url, like Entra's.

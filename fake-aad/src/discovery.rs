@@ -1,7 +1,9 @@
 //! Discovery: OpenID configuration (v1 and v2), MSAL's instance discovery, and the JWKS the
 //! configuration documents point at. URLs are built from the request's own host, so the same
-//! fake answers as `login.microsoftonline.com` through the routing proxy and as
-//! `127.0.0.1:PORT` directly; MSAL requires the issuer's host to equal the authority's.
+//! fake answers as `login.microsoftonline.com` (or a sovereign cloud's login host, such as
+//! `login.microsoftonline.us`) through the routing proxy and as `127.0.0.1:PORT` directly;
+//! MSAL requires the issuer's host to equal the authority's. The v1 issuer and the instance
+//! metadata follow the cloud of that host ([`fake_kit::Cloud`]).
 //! Document fields: recorded OIDC documents, `azure-wire-facts.md` §4.2.
 
 use axum::extract::{Path, Query, State};
@@ -13,25 +15,24 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use fake_kit::Cloud;
+
 use crate::error::AadError;
 use crate::state::AppState;
 use crate::wire::{CloudAliases, InstanceDiscovery};
 
-/// Public-cloud login host names. MSAL Python's `WELL_KNOWN_AUTHORITY_HOSTS` and MSAL Go's
-/// `aadTrustedHostList` list these; instance discovery reports them as one cloud.
-pub const PUBLIC_CLOUD_HOSTS: &[&str] = &[
-    "login.microsoftonline.com",
-    "login.windows.net",
-    "login.microsoft.com",
-    "sts.windows.net",
-];
-
-/// True for a host name the public cloud's Entra answers to.
+/// True for a host name some cloud's Entra answers to (every instance-discovery alias of
+/// [`Cloud::ALL`]).
 #[must_use]
 pub fn is_login_host(host: &str) -> bool {
-    PUBLIC_CLOUD_HOSTS
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(host))
+    Cloud::for_login_host(host).is_some()
+}
+
+/// The cloud of the login host a request was sent to; `None` for any other host
+/// (`127.0.0.1:PORT` when a client reaches the fake directly).
+#[must_use]
+pub fn request_cloud(uri: &Uri, headers: &HeaderMap) -> Option<Cloud> {
+    Cloud::for_login_host(&authority(uri, headers))
 }
 
 /// Routes for discovery documents and keys.
@@ -131,6 +132,7 @@ async fn openid_configuration_v1(
     headers: HeaderMap,
 ) -> Result<Response, AadError> {
     let host = authority(&uri, &headers);
+    let cloud = Cloud::for_login_host(&host).unwrap_or(Cloud::Public);
     let (path_tenant, issuer_tenant) = match resolve(&state, &tenant)? {
         TenantRef::Id(id) => (id.to_string(), id.to_string()),
         TenantRef::Alias(alias) => (alias.to_owned(), "{tenantid}".to_owned()),
@@ -145,7 +147,7 @@ async fn openid_configuration_v1(
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
         "scopes_supported": ["openid"],
-        "issuer": format!("https://sts.windows.net/{issuer_tenant}/"),
+        "issuer": cloud.v1_issuer(issuer_tenant),
         "microsoft_multi_refresh_token": true,
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "device_authorization_endpoint": format!("{base}/oauth2/devicecode"),
@@ -205,8 +207,8 @@ async fn instance_discovery(
         Some(port) => format!("{}:{port}", endpoint.host_str().unwrap_or_default()),
         None => endpoint.host_str().unwrap_or_default().to_owned(),
     };
-    let known = is_login_host(&host) || host.eq_ignore_ascii_case(&own);
-    if !known {
+    let cloud = Cloud::for_login_host(&host);
+    if cloud.is_none() && !host.eq_ignore_ascii_case(&own) {
         return Err(AadError::UnknownInstance);
     }
     let tenant = endpoint
@@ -214,24 +216,30 @@ async fn instance_discovery(
         .and_then(|mut s| s.next())
         .unwrap_or("common")
         .to_owned();
-    let mut aliases: Vec<String> = PUBLIC_CLOUD_HOSTS.iter().map(|h| (*h).to_owned()).collect();
-    if !is_login_host(&host) {
-        aliases = vec![host.clone()];
-    }
+    // A known cloud's host is answered with that cloud's recorded metadata; the fake's own
+    // direct address is a one-host cloud of its own.
+    let metadata = match cloud {
+        Some(cloud) => CloudAliases {
+            preferred_network: cloud.preferred_network().to_owned(),
+            preferred_cache: cloud.preferred_cache().to_owned(),
+            aliases: cloud
+                .login_hosts()
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
+        },
+        None => CloudAliases {
+            preferred_network: host.clone(),
+            preferred_cache: host.clone(),
+            aliases: vec![host.clone()],
+        },
+    };
     let body = InstanceDiscovery {
         tenant_discovery_endpoint: format!(
             "https://{host}/{tenant}/v2.0/.well-known/openid-configuration"
         ),
         api_version: "1.1",
-        metadata: vec![CloudAliases {
-            preferred_network: host.clone(),
-            preferred_cache: if is_login_host(&host) {
-                "login.windows.net".to_owned()
-            } else {
-                host.clone()
-            },
-            aliases,
-        }],
+        metadata: vec![metadata],
     };
     Ok(cached(serde_json::to_value(body).expect("serialises")))
 }

@@ -1,5 +1,8 @@
 //! `fake-aad`: an Entra ID (Azure AD) emulator that unmodified clients (ESO, MSAL, adal,
-//! azure-identity, `az`) accept as `login.microsoftonline.com`.
+//! azure-identity, `az`) accept as `login.microsoftonline.com`, or as a sovereign cloud's login
+//! host (`login.microsoftonline.us`, `login.chinacloudapi.cn`, from [`fake_kit::Cloud`]): the
+//! host a request arrives on picks the cloud whose instance metadata and v1 token issuer it
+//! gets, and each cloud's Key Vault and ARM resources are known.
 //!
 //! How the parts fit:
 //! - [`directory`] is the model (tenants, apps, secrets, certificates, managed identities,

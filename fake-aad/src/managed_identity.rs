@@ -200,6 +200,7 @@ fn token(state: &AppState, endpoint: &'static str, request: &IdentityRequest) ->
     let lifetime = state.settings.token_lifetime;
     let principal = identity.principal(tenant);
     let claims = AccessTokenClaims::new(
+        crate::claims::issuing_cloud(None, &resource),
         &principal,
         &resource,
         ClientAuth::Assertion,

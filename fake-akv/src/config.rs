@@ -45,7 +45,8 @@ pub struct Args {
     /// `x-ms-keyvault-service-version` to report.
     #[arg(long, env = "FAKE_AKV_SERVICE_VERSION", default_value = "1.9.3070.1")]
     pub service_version: String,
-    /// Authority in the 401 challenge (`authorization="{authority}/{tenant}"`).
+    /// Authority in the 401 challenge (`authorization="{authority}/{tenant}"`) of global-cloud
+    /// vaults; a sovereign vault host names its own cloud's login host.
     #[arg(
         long,
         env = "FAKE_AKV_CHALLENGE_AUTHORITY",

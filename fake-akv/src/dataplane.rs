@@ -213,10 +213,11 @@ async fn pipeline(
         });
     }
 
-    let challenge = Challenge {
-        authority: state.settings().challenge_authority.clone(),
-        tenant: spec.tenant_id,
-    };
+    let challenge = Challenge::new(
+        host.cloud(),
+        &state.settings().challenge_authority,
+        spec.tenant_id,
+    );
     let verifier = state.verifier();
     let caller = auth::authenticate(headers, challenge, &verifier, state.clock().unix()).await?;
     audit.caller_oid = Some(caller.oid.clone());

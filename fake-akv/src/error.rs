@@ -7,6 +7,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fake_kit::Cloud;
 use uuid::Uuid;
 
 use crate::auth::rbac::ObjectKind;
@@ -16,13 +17,35 @@ use crate::wire::{ErrorDetail, InnerError, KeyVaultError};
 /// The link Key Vault appends to object-not-found messages.
 const NOT_FOUND_HELP: &str = "https://go.microsoft.com/fwlink/?linkid=2125182";
 
-/// Who the 401 challenge sends the client to.
+/// Who the 401 challenge sends the client to, and for which resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
-    /// Authority base, `https://login.microsoftonline.com` unless configured otherwise.
+    /// Authority base: the cloud's login host (`https://login.microsoftonline.us`), or for the
+    /// global cloud `https://login.microsoftonline.com` unless configured otherwise.
     pub authority: String,
     /// The vault's tenant.
     pub tenant: Uuid,
+    /// The cloud the request came in on: its Key Vault resource is the challenge's `resource`
+    /// and the audience tokens must carry.
+    pub cloud: Cloud,
+}
+
+impl Challenge {
+    /// The challenge for a request to a vault of `tenant` in `cloud`. `public_authority` (the
+    /// configured authority) applies to the global cloud only: a sovereign vault always names
+    /// its own cloud's login host, as a real one does.
+    #[must_use]
+    pub fn new(cloud: Cloud, public_authority: &str, tenant: Uuid) -> Self {
+        let authority = match cloud {
+            Cloud::Public => public_authority.to_owned(),
+            Cloud::UsGovernment | Cloud::China => format!("https://{}", cloud.authority_host()),
+        };
+        Self {
+            authority,
+            tenant,
+            cloud,
+        }
+    }
 }
 
 /// An error the data plane answers with.
@@ -42,8 +65,9 @@ pub enum AkvError {
         /// The token's `iss`.
         found: String,
     },
-    /// 401 for a token minted for another resource (3P captures, §3.1).
-    #[error("AKV10022: Invalid audience. Expected https://vault.azure.net, found: {found}.")]
+    /// 401 for a token minted for another resource (3P captures, §3.1); `Expected` names the
+    /// Key Vault resource of the request's cloud.
+    #[error("AKV10022: Invalid audience. Expected {}, found: {found}.", challenge.cloud.vault_resource())]
     InvalidAudience {
         /// The challenge.
         challenge: Challenge,
@@ -379,11 +403,12 @@ impl IntoResponse for AkvError {
         let mut response = crate::reply::json(status, &self.body());
         let headers = response.headers_mut();
         if let Some(challenge) = self.challenge() {
-            // Header value as recorded 2024-2026 (§3.1).
+            // Header value as recorded 2024-2026 (§3.1), with the cloud's resource.
             let value = format!(
-                "Bearer authorization=\"{}/{}\", resource=\"https://vault.azure.net\"",
+                "Bearer authorization=\"{}/{}\", resource=\"{}\"",
                 challenge.authority.trim_end_matches('/'),
-                challenge.tenant
+                challenge.tenant,
+                challenge.cloud.vault_resource()
             );
             if let Ok(value) = HeaderValue::from_str(&value) {
                 headers.insert(header::WWW_AUTHENTICATE, value);
@@ -408,10 +433,11 @@ mod tests {
 
     #[test]
     fn missing_token_body_matches_the_2026_recording() {
-        let error = AkvError::MissingToken(Challenge {
-            authority: "https://login.microsoftonline.com".to_owned(),
-            tenant: Uuid::nil(),
-        });
+        let error = AkvError::MissingToken(Challenge::new(
+            Cloud::Public,
+            "https://login.microsoftonline.com",
+            Uuid::nil(),
+        ));
         let body = serde_json::to_string(&error.body()).expect("serialises");
         assert_eq!(
             body,

@@ -2,6 +2,7 @@
 //! JSON body, each failing with a Key Vault error body.
 
 use axum::http::{HeaderMap, Uri, header};
+use fake_kit::Cloud;
 use serde::de::DeserializeOwned;
 
 use crate::error::AkvError;
@@ -61,21 +62,20 @@ impl RequestHost {
         Some(first)
     }
 
-    /// Whether the host is a vault's own name (`{vault}.vault.azure.net` and the other clouds'
-    /// suffixes from MicrosoftDocs `about-keys-secrets-certificates.md`, or `{vault}.localhost`):
-    /// such a host never falls back to the default vault, as a wrong vault name never reaches
-    /// another vault in Azure.
+    /// Whether the host is a vault's own name (`{vault}.vault.azure.net`, the sovereign clouds'
+    /// suffixes of [`Cloud`], or `{vault}.localhost`): such a host never falls back to the
+    /// default vault, as a wrong vault name never reaches another vault in Azure.
     #[must_use]
     pub fn names_a_vault(&self) -> bool {
         self.vault_label().is_some()
-            && [
-                ".vault.azure.net",
-                ".vault.azure.cn",
-                ".vault.usgovcloudapi.net",
-                ".localhost",
-            ]
-            .iter()
-            .any(|suffix| self.host.ends_with(suffix))
+            && (Cloud::for_vault_host(&self.host).is_some() || self.host.ends_with(".localhost"))
+    }
+
+    /// The cloud the request came in on: the one whose vault DNS suffix the host carries, the
+    /// global cloud for any other host (`{vault}.localhost`, an IP address).
+    #[must_use]
+    pub fn cloud(&self) -> Cloud {
+        Cloud::for_vault_host(&self.host).unwrap_or(Cloud::Public)
     }
 
     /// The base of object ids: `https://host` plus the port unless it is 443 (§2.5).

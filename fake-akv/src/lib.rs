@@ -1,12 +1,15 @@
 //! `fake-akv`: an Azure Key Vault data-plane emulator that unmodified clients (the Azure SDKs,
-//! External Secrets Operator, `az`) accept as `{vault}.vault.azure.net`.
+//! External Secrets Operator, `az`) accept as `{vault}.vault.azure.net`, or under a sovereign
+//! cloud's suffix (`{vault}.vault.usgovcloudapi.net`, `{vault}.vault.azure.cn`, from
+//! [`fake_kit::Cloud`]): the suffix a request arrives on picks the authority and resource of its
+//! 401 challenge and the audience and issuer its token must carry.
 //!
 //! # How the parts fit
 //!
 //! One HTTPS listener ([`server`]) serves many vaults. Every request that is not under
 //! `/_emulator` goes through [`dataplane`]: the vault is chosen from the host
-//! ([`extract::RequestHost`]: `{vault}.vault.azure.net`, `{vault}.localhost[:port]`, else the
-//! default vault), injected faults fire, the bearer token is checked ([`auth`]: 401 challenge
+//! ([`extract::RequestHost`]: `{vault}.vault.azure.net` and the sovereign suffixes,
+//! `{vault}.localhost[:port]`, else the default vault), injected faults fire, the bearer token is checked ([`auth`]: 401 challenge
 //! first, then signature against fake-aad's JWKS, issuer, audience, lifetime), the path is
 //! routed ([`dataplane::Operation::classify`], one route table per object kind), `api-version`
 //! and names are validated, the caller is authorized ([`auth::rbac`]: RBAC role assignments or

@@ -23,7 +23,7 @@ use crate::vault::{EmulatorConfig, SpecError, VaultSpec};
 pub struct Settings {
     /// `x-ms-keyvault-service-version` (the newest seen in recordings, §2.3).
     pub service_version: String,
-    /// Authority base in the 401 challenge.
+    /// Authority base in the global cloud's 401 challenge.
     pub challenge_authority: String,
     /// Where the state is kept durably ([`crate::persist`]); in memory only when `None`.
     pub state_file: Option<PathBuf>,

@@ -1,8 +1,12 @@
 //! Plumbing shared by `fake-aad` and `fake-akv`, kept in one place so the fakes never grow twins.
 //!
+//! - [`cloud`]: the Azure clouds (global, US Government, China) and every host name, audience
+//!   and issuer that differs between them, with Microsoft's sources, so that fake-aad, fake-akv,
+//!   the leaf certificate and the routing proxy agree on one table.
 //! - [`pki`]: a local certificate authority and the leaf certificates the fakes present for
-//!   Azure's real host names (`login.microsoftonline.com`, `*.vault.azure.net`, ...), plus the
-//!   rustls server configuration built from them.
+//!   Azure's real host names in every cloud (`login.microsoftonline.com`, `*.vault.azure.net`,
+//!   `login.microsoftonline.us`, `*.vault.usgovcloudapi.net`, ...), plus the rustls server
+//!   configuration built from them.
 //! - [`serve`]: the accept loops: HTTPS (rustls + hyper, HTTP/1.1 and HTTP/2) and plain HTTP
 //!   (for the IMDS-shaped managed-identity listener), both with graceful shutdown and the
 //!   peer address available to handlers as [`axum::extract::ConnectInfo`].
@@ -13,11 +17,13 @@
 
 pub mod audit;
 pub mod clock;
+pub mod cloud;
 pub mod durable;
 pub mod pki;
 pub mod serve;
 
 pub use clock::Clock;
+pub use cloud::{Cloud, CloudError};
 pub use pki::{CertificateAuthority, LeafCertificate, PkiError};
 pub use rustls::ServerConfig;
 pub use serve::{ServeError, Served};

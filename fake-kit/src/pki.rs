@@ -17,19 +17,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
-/// Host names the fakes impersonate, served from one leaf certificate.
-///
-/// `management.azure.com` is included so that tools which touch ARM on start-up (the Azure CLI)
-/// fail with an HTTP error from the routing proxy instead of a TLS error.
-pub const AZURE_HOST_NAMES: &[&str] = &[
-    "login.microsoftonline.com",
-    "login.windows.net",
-    "login.microsoft.com",
-    "sts.windows.net",
-    "*.vault.azure.net",
-    "vault.azure.net",
-    "management.azure.com",
-];
+use crate::Cloud;
 
 /// Names for direct, non-impersonating use: `https://127.0.0.1:PORT` and `{vault}.localhost`.
 pub const LOCAL_HOST_NAMES: &[&str] = &["localhost", "*.localhost", "127.0.0.1"];
@@ -223,12 +211,14 @@ impl CertificateAuthority {
         })
     }
 
-    /// Issues the standard leaf: Azure's host names, the local names, and `extra`.
+    /// Issues the standard leaf: every cloud's host names ([`Cloud::tls_names`]), the local
+    /// names, and `extra`. One leaf for all clouds: which clouds are answered is the routing
+    /// proxy's decision, and a name nobody routes to costs nothing.
     pub fn issue_default(&self, extra: &[String]) -> Result<LeafCertificate, PkiError> {
-        let mut names: Vec<String> = AZURE_HOST_NAMES
-            .iter()
-            .chain(LOCAL_HOST_NAMES)
-            .map(|s| (*s).to_owned())
+        let mut names: Vec<String> = Cloud::ALL
+            .into_iter()
+            .flat_map(Cloud::tls_names)
+            .chain(LOCAL_HOST_NAMES.iter().map(|s| (*s).to_owned()))
             .collect();
         for name in extra {
             if !names.contains(name) {
@@ -283,6 +273,8 @@ mod tests {
             .issue_default(&["extra.example".to_owned()])
             .expect("issue");
         assert!(leaf.names.iter().any(|n| n == "*.vault.azure.net"));
+        assert!(leaf.names.iter().any(|n| n == "*.vault.usgovcloudapi.net"));
+        assert!(leaf.names.iter().any(|n| n == "login.chinacloudapi.cn"));
         assert!(leaf.names.iter().any(|n| n == "extra.example"));
         leaf.server_config().expect("rustls accepts the leaf");
         fs::remove_dir_all(dir).ok();

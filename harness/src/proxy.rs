@@ -2,7 +2,9 @@
 //! clients reach the fakes under Azure's real host names.
 //!
 //! `CONNECT login.microsoftonline.com:443` is tunnelled to fake-aad and
-//! `CONNECT {vault}.vault.azure.net:443` to fake-akv; TLS stays end to end between the client
+//! `CONNECT {vault}.vault.azure.net:443` to fake-akv, and likewise the hosts of each configured
+//! sovereign cloud (`login.microsoftonline.us`, `{vault}.vault.usgovcloudapi.net`, ...,
+//! from [`Cloud`]'s table); TLS stays end to end between the client
 //! and the fake, which presents a certificate for the real name from the local CA. Plain-HTTP
 //! requests in absolute form are forwarded the same way (the IMDS address `169.254.169.254`
 //! goes to fake-aad's managed-identity listener). Every other host is refused at once with a
@@ -11,6 +13,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use fake_kit::Cloud;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, copy_bidirectional};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -44,29 +47,49 @@ impl Route {
     }
 }
 
-/// The public-cloud routes: Entra's host names to `aad`, `*.vault.azure.net` to `akv`, and
-/// the IMDS address to `imds`.
+/// Where each kind of Azure host goes: Entra's login hosts to `aad`, vault hosts to `akv`,
+/// ARM to `arm`, and the IMDS address to `imds`.
+#[derive(Clone, Copy, Debug)]
+pub struct Backends {
+    /// fake-aad's HTTPS listener.
+    pub aad: SocketAddr,
+    /// fake-akv, if one runs.
+    pub akv: Option<SocketAddr>,
+    /// The ARM stand-in, if one runs.
+    pub arm: Option<SocketAddr>,
+    /// fake-aad's managed-identity listener (plain HTTP).
+    pub imds: SocketAddr,
+}
+
+/// The routes for `clouds` ([`Cloud`]'s table): each cloud's login hosts, `*.{vault suffix}`
+/// and ARM host, plus the IMDS address, which is the same in every cloud. Hosts of clouds not
+/// listed stay unrouted, so they are refused like any other host.
 #[must_use]
-pub fn azure_routes(aad: SocketAddr, akv: Option<SocketAddr>, imds: SocketAddr) -> Vec<Route> {
-    let mut routes: Vec<Route> = fake_aad::discovery::PUBLIC_CLOUD_HOSTS
-        .iter()
-        .map(|host| Route {
-            host: (*host).to_owned(),
-            port: 443,
-            backend: aad,
-        })
-        .collect();
-    if let Some(akv) = akv {
-        routes.push(Route {
-            host: ".vault.azure.net".to_owned(),
-            port: 443,
-            backend: akv,
-        });
+pub fn azure_routes(clouds: &[Cloud], backends: Backends) -> Vec<Route> {
+    let https = |host: String, backend: SocketAddr| Route {
+        host,
+        port: 443,
+        backend,
+    };
+    let mut routes = Vec::new();
+    for cloud in clouds {
+        routes.extend(
+            cloud
+                .login_hosts()
+                .iter()
+                .map(|host| https((*host).to_owned(), backends.aad)),
+        );
+        if let Some(akv) = backends.akv {
+            routes.push(https(format!(".{}", cloud.vault_dns_suffix()), akv));
+        }
+        if let Some(arm) = backends.arm {
+            routes.push(https(cloud.arm_host().to_owned(), arm));
+        }
     }
     routes.push(Route {
         host: "169.254.169.254".to_owned(),
         port: 80,
-        backend: imds,
+        backend: backends.imds,
     });
     routes
 }
@@ -287,6 +310,27 @@ mod tests {
         assert!(!vaults.matches("evilvault.azure.net", 443));
         assert!(!vaults.matches("my-key-vault.vault.azure.net", 8443));
         assert!(route("login.microsoftonline.com").matches("login.microsoftonline.com", 443));
+    }
+
+    #[test]
+    fn routes_cover_exactly_the_configured_clouds() {
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let backends = Backends {
+            aad: addr,
+            akv: Some(addr),
+            arm: Some(addr),
+            imds: addr,
+        };
+        let routes = azure_routes(&[Cloud::UsGovernment], backends);
+        let is_routed = |host: &str| routes.iter().any(|r| r.matches(host, 443));
+        assert!(is_routed("login.microsoftonline.us"));
+        assert!(is_routed("login.usgovcloudapi.net"));
+        assert!(is_routed("kv.vault.usgovcloudapi.net"));
+        assert!(is_routed("management.usgovcloudapi.net"));
+        assert!(!is_routed("login.microsoftonline.com"));
+        assert!(!is_routed("kv.vault.azure.net"));
+        assert!(!is_routed("kv.vault.azure.cn"));
+        assert!(routes.iter().any(|r| r.matches("169.254.169.254", 80)));
     }
 
     #[test]

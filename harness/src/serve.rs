@@ -1,5 +1,6 @@
 //! `harness serve`: the fakes, the routing proxy and the managed-identity endpoint in one
-//! process, plus the environment that points unmodified clients at them.
+//! process, plus the environment that points unmodified clients at them. The bench answers as
+//! the global cloud unless told which clouds ([`Cloud`]) to stand in for.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -9,10 +10,10 @@ use fake_aad::directory::{App, ClientSecret, ManagedIdentity, Tenant};
 use fake_aad::{AppState, Directory, FakeAad, Settings};
 use fake_akv::vault::{Authorization, RoleAssignment};
 use fake_akv::{EmulatorConfig, FakeAkv, Snapshot, VaultSpec};
-use fake_kit::{CertificateAuthority, Clock};
+use fake_kit::{CertificateAuthority, Clock, Cloud};
 use uuid::Uuid;
 
-use crate::proxy::{Proxy, azure_routes};
+use crate::proxy::{Backends, Proxy, azure_routes};
 
 /// The vault the default world declares, as in the seed articles.
 pub const DEFAULT_VAULT: &str = "my-key-vault";
@@ -84,11 +85,25 @@ pub struct Bench {
     proxy: Proxy,
     state_dir: PathBuf,
     credentials: Option<(Uuid, Uuid, String)>,
+    /// The cloud clients are pointed at: the first one asked for.
+    cloud: Cloud,
 }
 
 impl Bench {
-    /// Starts fake-aad and the routing proxy.
+    /// Starts the fakes and the routing proxy, answering as the global cloud.
     pub async fn start(options: Options) -> Result<Self, ServeError> {
+        Self::start_with_clouds(options, &[Cloud::Public]).await
+    }
+
+    /// Starts the fakes and the routing proxy, answering as each of `clouds` (their login,
+    /// vault and ARM hosts); the environment points clients at the first. With no cloud the
+    /// global one is answered.
+    pub async fn start_with_clouds(options: Options, clouds: &[Cloud]) -> Result<Self, ServeError> {
+        let clouds = if clouds.is_empty() {
+            &[Cloud::Public][..]
+        } else {
+            clouds
+        };
         std::fs::create_dir_all(&options.state_dir).map_err(|source| ServeError::State {
             path: options.state_dir.clone(),
             source,
@@ -133,21 +148,24 @@ impl Bench {
         )
         .await
         .map_err(|e| ServeError::Http(e.to_string()))?;
-        let imds = imds_addr(&aad);
-        let mut routes = azure_routes(aad.addr(), Some(akv.addr()), imds);
-        routes.push(crate::proxy::Route {
-            host: "management.azure.com".to_owned(),
-            port: 443,
-            backend: arm.addr(),
-        });
+        let routes = azure_routes(
+            clouds,
+            Backends {
+                aad: aad.addr(),
+                akv: Some(akv.addr()),
+                arm: Some(arm.addr()),
+                imds: imds_addr(&aad),
+            },
+        );
         let proxy = Proxy::start(options.proxy_listen, routes).await?;
+        let cloud = clouds[0];
         let info = ServeInfo {
             pid: std::process::id(),
             aad_url: aad.url(),
             akv_url: akv.url(),
             proxy_url: proxy.url(),
             ca: options.state_dir.join("ca.pem"),
-            vault_url: format!("https://{DEFAULT_VAULT}.vault.azure.net"),
+            vault_url: cloud.vault_url(DEFAULT_VAULT),
         };
         let info_path = options.state_dir.join(SERVE_INFO_FILE);
         let text = serde_json::to_vec_pretty(&info).expect("serve info serialises");
@@ -162,6 +180,7 @@ impl Bench {
             proxy,
             state_dir: options.state_dir,
             credentials,
+            cloud,
         })
     }
 
@@ -178,10 +197,7 @@ impl Bench {
             ("SSL_CERT_FILE", bundle.clone()),
             ("REQUESTS_CA_BUNDLE", bundle),
             ("NODE_EXTRA_CA_CERTS", ca),
-            (
-                "AZURE_KEYVAULT_URL",
-                format!("https://{DEFAULT_VAULT}.vault.azure.net"),
-            ),
+            ("AZURE_KEYVAULT_URL", self.cloud.vault_url(DEFAULT_VAULT)),
             ("FAKE_AAD_ENDPOINT", self.aad.url()),
             // For `harness vault`, `harness aad` and `harness audit` in the same shell.
             ("HARNESS_STATE_DIR", self.state_dir.display().to_string()),
@@ -196,6 +212,13 @@ impl Bench {
                 format!("{imds}/metadata/identity/oauth2/token"),
             ),
         ];
+        if self.cloud != Cloud::Public {
+            // The SDKs' authority host defaults to the global cloud's; a sovereign one is named.
+            env.push((
+                "AZURE_AUTHORITY_HOST",
+                format!("https://{}", self.cloud.authority_host()),
+            ));
+        }
         if let Some((tenant, client, secret)) = &self.credentials {
             env.push(("AZURE_TENANT_ID", tenant.to_string()));
             env.push(("AZURE_CLIENT_ID", client.to_string()));

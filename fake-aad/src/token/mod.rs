@@ -11,7 +11,7 @@ pub use client_assertion::certificate_der;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
@@ -42,19 +42,23 @@ enum Endpoint {
 async fn token_v1(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    issue(&state, Endpoint::V1, &tenant, &headers, &body).await
+    let cloud = crate::discovery::request_cloud(&uri, &headers);
+    issue(&state, Endpoint::V1, &tenant, cloud, &headers, &body).await
 }
 
 async fn token_v2(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    issue(&state, Endpoint::V2, &tenant, &headers, &body).await
+    let cloud = crate::discovery::request_cloud(&uri, &headers);
+    issue(&state, Endpoint::V2, &tenant, cloud, &headers, &body).await
 }
 
 /// What a successful credential check yields.
@@ -67,6 +71,7 @@ async fn issue(
     state: &AppState,
     endpoint: Endpoint,
     tenant_segment: &str,
+    cloud: Option<fake_kit::Cloud>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
@@ -102,6 +107,7 @@ async fn issue(
             Endpoint::V1 => resource::from_resource(request.resource.as_deref(), tenant)?,
             Endpoint::V2 => resource::from_scope(request.scope.as_deref(), tenant)?,
         };
+        resource::check_cloud(&audience, cloud, tenant)?;
         let authenticated = authenticate(
             state, &directory, tenant, &client_id, &request, headers, &mut grant,
         )
@@ -133,6 +139,7 @@ async fn issue(
     };
     let lifetime = state.settings.token_lifetime;
     let claims = AccessTokenClaims::new(
+        crate::claims::issuing_cloud(cloud, &audience),
         &authenticated.principal,
         &audience,
         authenticated.auth,

@@ -1,17 +1,14 @@
 //! Which resource a request is for: `resource=` on v1, `scope=.../.default` on v2.
 
+use fake_kit::Cloud;
+
 use crate::directory::Tenant;
 use crate::error::AadError;
 
-/// App ID URIs of the Microsoft resources the fake issues tokens for. Entra knows them as
-/// first-party service principals present in every tenant.
+/// App ID URIs of Microsoft resources the fake issues tokens for, besides each cloud's Key
+/// Vault and ARM ([`Cloud`]). Entra knows them as first-party service principals present in
+/// every tenant.
 const KNOWN_RESOURCES: &[&str] = &[
-    "https://vault.azure.net",
-    "https://vault.azure.cn",
-    "https://vault.usgovcloudapi.net",
-    "https://vault.microsoftazure.de",
-    "https://management.azure.com",
-    "https://management.core.windows.net",
     "https://graph.microsoft.com",
     "https://graph.windows.net",
     "https://storage.azure.com",
@@ -53,9 +50,31 @@ pub fn from_scope(scope: Option<&str>, tenant: &Tenant) -> Result<String, AadErr
     Ok(resource.to_owned())
 }
 
+/// Refuses another cloud's Key Vault or ARM resource on a cloud's login host: each cloud's Entra
+/// only has its own cloud's first-party service principals, so a client that asks the wrong
+/// cloud fails as it would against Azure (AADSTS500011) instead of passing by accident. A
+/// request that came in on no login host (the fake reached directly) is not checked.
+pub fn check_cloud(audience: &str, cloud: Option<Cloud>, tenant: &Tenant) -> Result<(), AadError> {
+    let normalized = audience.trim_end_matches('/').to_ascii_lowercase();
+    let owner = Cloud::ALL.into_iter().find(|c| {
+        c.vault_resource() == normalized || c.arm_audiences().contains(&normalized.as_str())
+    });
+    match (cloud, owner) {
+        (Some(cloud), Some(owner)) if cloud != owner => Err(AadError::ResourceNotFound {
+            resource: audience.to_owned(),
+            tenant: tenant.display_name.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn check_known(resource: &str, tenant: &Tenant) -> Result<(), AadError> {
     let normalized = resource.trim_end_matches('/').to_ascii_lowercase();
     let known = KNOWN_RESOURCES.contains(&normalized.as_str())
+        || Cloud::ALL.iter().any(|cloud| {
+            cloud.vault_resource() == normalized
+                || cloud.arm_audiences().contains(&normalized.as_str())
+        })
         || tenant.apps.iter().any(|app| {
             let id = app.app_id.to_string();
             normalized == id || normalized == format!("api://{id}")
@@ -97,6 +116,31 @@ mod tests {
             &tenant(),
         );
         assert_eq!(aud.unwrap(), "https://management.core.windows.net/");
+    }
+
+    #[test]
+    fn another_clouds_resource_is_unknown_on_a_clouds_login_host() {
+        let t = tenant();
+        let gov = Some(Cloud::UsGovernment);
+        assert!(check_cloud("https://vault.usgovcloudapi.net/", gov, &t).is_ok());
+        assert!(check_cloud("https://graph.microsoft.com", gov, &t).is_ok());
+        assert!(check_cloud("https://vault.azure.net", None, &t).is_ok());
+        assert_eq!(
+            check_cloud("https://vault.azure.net", gov, &t)
+                .unwrap_err()
+                .code(),
+            500011
+        );
+        assert_eq!(
+            check_cloud(
+                "https://management.usgovcloudapi.net/",
+                Some(Cloud::Public),
+                &t
+            )
+            .unwrap_err()
+            .code(),
+            500011
+        );
     }
 
     #[test]

@@ -111,3 +111,70 @@ async fn issued_tokens_verify_against_the_advertised_jwks() {
         serde_json::from_value(fake.get(&fake.url("/common/discovery/keys")).await.1).unwrap();
     assert!(common.find(header.kid.as_deref().unwrap()).is_some());
 }
+
+/// Azure Government and Azure China answer on their own login hosts with their own instance
+/// metadata (recorded instance-discovery answer, api-version 1.1) and their v1 issuers
+/// (`sts.windows.net` for Government, `sts.chinacloudapi.cn` for China); the v2 issuer is the
+/// host the client used.
+#[tokio::test]
+async fn sovereign_login_hosts_answer_with_their_cloud_metadata_and_issuers() {
+    let fake = start().await;
+    let port = fake.aad.addr().port();
+    let gov = "login.microsoftonline.us";
+    let china = "login.chinacloudapi.cn";
+    let client = fake.client_as(&[gov, china]);
+    let get = |url: String| {
+        let client = client.clone();
+        async move { crate::support::json(client.get(url).send().await.expect("request")).await }
+    };
+    let (status, body) = get(format!(
+        "https://{gov}:{port}/common/discovery/instance?api-version=1.1&authorization_endpoint=https://{gov}/{TENANT}/oauth2/v2.0/authorize"
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["metadata"][0],
+        serde_json::json!({
+            "preferred_network": "login.microsoftonline.us",
+            "preferred_cache": "login.microsoftonline.us",
+            "aliases": ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+        })
+    );
+    let (_, v2) = get(format!(
+        "https://{gov}:{port}/{TENANT}/v2.0/.well-known/openid-configuration"
+    ))
+    .await;
+    assert_eq!(v2["issuer"], format!("https://{gov}:{port}/{TENANT}/v2.0"));
+    let (_, v1) = get(format!(
+        "https://{gov}:{port}/{TENANT}/.well-known/openid-configuration"
+    ))
+    .await;
+    assert_eq!(v1["issuer"], format!("https://sts.windows.net/{TENANT}/"));
+    let (_, v1) = get(format!(
+        "https://{china}:{port}/{TENANT}/.well-known/openid-configuration"
+    ))
+    .await;
+    assert_eq!(
+        v1["issuer"],
+        format!("https://sts.chinacloudapi.cn/{TENANT}/")
+    );
+    let response = client
+        .post(format!("https://{china}:{port}/{TENANT}/oauth2/token"))
+        .form(&[
+            ("client_id", APP),
+            ("resource", "https://vault.azure.cn"),
+            ("grant_type", "client_credentials"),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    let (status, token) = crate::support::json(response).await;
+    assert_eq!(status, 200, "{token}");
+    let claims = crate::support::claims(token["access_token"].as_str().unwrap());
+    assert_eq!(
+        claims["iss"],
+        format!("https://sts.chinacloudapi.cn/{TENANT}/")
+    );
+    assert_eq!(claims["aud"], "https://vault.azure.cn");
+}

@@ -37,6 +37,7 @@ tenants:
 pub struct Running {
     pub aad: FakeAad,
     pub client: reqwest::Client,
+    pub ca_pem: String,
 }
 
 impl Running {
@@ -57,6 +58,20 @@ impl Running {
             .await
             .expect("request");
         json(response).await
+    }
+
+    /// A client that reaches this fake under `hosts` (real names, real TLS: the leaf covers
+    /// every cloud's login hosts).
+    pub fn client_as(&self, hosts: &[&str]) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).expect("pem"),
+            );
+        for host in hosts {
+            builder = builder.resolve(host, self.aad.addr());
+        }
+        builder.build().expect("client")
     }
 
     pub async fn get(&self, url: &str) -> (u16, serde_json::Value) {
@@ -103,7 +118,11 @@ pub async fn start_with(directory: Directory) -> Running {
         )
         .build()
         .expect("client");
-    Running { aad, client }
+    Running {
+        aad,
+        client,
+        ca_pem: ca.cert_pem().to_owned(),
+    }
 }
 
 /// Decodes a JWT's payload without verifying it.

@@ -7,14 +7,9 @@ pub mod rbac;
 pub mod token;
 
 use axum::http::{HeaderMap, header};
-use uuid::Uuid;
 
 use crate::error::{AkvError, Challenge};
 use token::{CLOCK_SKEW_SECONDS, TokenClaims, TokenVerifier};
-
-/// The audience Key Vault expects. Tokens carry it with or without a trailing slash, depending
-/// on whether the client asked for `resource=https://vault.azure.net[/]`.
-pub const VAULT_AUDIENCE: &str = "https://vault.azure.net";
 
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,13 +62,15 @@ pub async fn authenticate(
 }
 
 /// Key Vault's checks on a verified token: issuer of the vault's tenant (v1 issuer only, as
-/// AKV10032 lists only `sts.windows.net` issuers), audience, then lifetime with clock skew.
+/// AKV10032 lists only `sts.windows.net` issuers; `sts.chinacloudapi.cn` in Azure China),
+/// audience (the Key Vault resource of the cloud the request came in on, with or without the
+/// trailing slash the client may have asked for), then lifetime with clock skew.
 pub fn check_claims(
     claims: &TokenClaims,
     challenge: Challenge,
     now: i64,
 ) -> Result<Caller, AkvError> {
-    let expected = issuer(challenge.tenant);
+    let expected = challenge.cloud.v1_issuer(challenge.tenant);
     if !claims.iss.eq_ignore_ascii_case(&expected) {
         return Err(AkvError::InvalidIssuer {
             challenge,
@@ -84,7 +81,7 @@ pub fn check_claims(
     let audiences = claims.aud.values();
     if !audiences.iter().any(|aud| {
         aud.trim_end_matches('/')
-            .eq_ignore_ascii_case(VAULT_AUDIENCE)
+            .eq_ignore_ascii_case(challenge.cloud.vault_resource())
     }) {
         return Err(AkvError::InvalidAudience {
             challenge,
@@ -109,22 +106,23 @@ pub fn check_claims(
     })
 }
 
-/// The v1 issuer of a tenant.
-#[must_use]
-pub fn issuer(tenant: Uuid) -> String {
-    format!("https://sts.windows.net/{tenant}/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fake_kit::Cloud;
     use token::Audience;
+    use uuid::Uuid;
 
     fn challenge() -> Challenge {
-        Challenge {
-            authority: "https://login.microsoftonline.com".into(),
-            tenant: Uuid::from_u128(1),
-        }
+        Challenge::new(
+            Cloud::Public,
+            "https://login.microsoftonline.com",
+            Uuid::from_u128(1),
+        )
+    }
+
+    fn issuer(tenant: Uuid) -> String {
+        Cloud::Public.v1_issuer(tenant)
     }
 
     fn claims() -> TokenClaims {
@@ -170,6 +168,35 @@ mod tests {
             check_claims(&claims(), challenge(), 1_000 + CLOCK_SKEW_SECONDS),
             Err(AkvError::TokenExpired(_))
         ));
+    }
+
+    #[test]
+    fn sovereign_vaults_want_their_own_audience_and_issuer() {
+        let gov = Challenge::new(
+            Cloud::UsGovernment,
+            "https://login.microsoftonline.com",
+            Uuid::from_u128(1),
+        );
+        assert_eq!(gov.authority, "https://login.microsoftonline.us");
+        // A public-cloud token is refused on a government vault...
+        assert!(matches!(
+            check_claims(&claims(), gov.clone(), 500),
+            Err(AkvError::InvalidAudience { .. })
+        ));
+        // ...and the government one, issued by sts.windows.net like the public one, accepted.
+        let mut usgov = claims();
+        usgov.aud = Audience::One("https://vault.usgovcloudapi.net/".into());
+        assert!(check_claims(&usgov, gov, 500).is_ok());
+        // Azure China's v1 issuer is its own.
+        let china = Challenge::new(Cloud::China, "", Uuid::from_u128(1));
+        let mut cn = claims();
+        cn.aud = Audience::One("https://vault.azure.cn".into());
+        assert!(matches!(
+            check_claims(&cn, china.clone(), 500),
+            Err(AkvError::InvalidIssuer { .. })
+        ));
+        cn.iss = Cloud::China.v1_issuer(Uuid::from_u128(1));
+        assert!(check_claims(&cn, china, 500).is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! fake-akv integration tests: fake-aad and fake-akv in-process over real TLS, real tokens.
 //!
 //! - `auth`: the 401 challenge, token validation failures, RBAC and access-policy 403s.
+//! - `clouds`: sovereign vault hosts: their challenge, audience and item ids.
 //! - `secrets`: every secret operation's happy path and wire shape, routing by host, headers.
 //! - `limits`: names, sizes, api-version, 405s.
 //! - `paging`: maxresults and nextLink.
@@ -20,6 +21,7 @@ mod auth;
 mod backup;
 mod certificates;
 mod cli;
+mod clouds;
 mod concurrency;
 mod conformance;
 mod keys;

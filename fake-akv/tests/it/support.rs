@@ -191,6 +191,7 @@ impl Env {
             .resolve("kv-rbac.localhost", addr)
             .resolve("kv-policy.localhost", addr)
             .resolve("kv-rbac.vault.azure.net", addr)
+            .resolve("kv-rbac.vault.usgovcloudapi.net", addr)
             .resolve("nope.localhost", addr)
             .timeout(Duration::from_secs(20))
             .build()

@@ -190,12 +190,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .bench_dir
             .clone()
             .unwrap_or_else(|| run_dir.join("bench"));
-        let bench = Bench::start(Options {
-            state_dir,
-            directory: None,
-            vaults: None,
-            proxy_listen: args.proxy_listen,
-        })
+        // Every cloud is answered, so a scenario's `azure.cloud` (and its SecretStore's
+        // `environmentType`) reaches the fakes whichever it names.
+        let bench = Bench::start_with_clouds(
+            Options {
+                state_dir,
+                directory: None,
+                vaults: None,
+                proxy_listen: args.proxy_listen,
+            },
+            &fake_kit::Cloud::ALL,
+        )
         .await
         .context("cannot start the bench")?;
         let mut plane = None;

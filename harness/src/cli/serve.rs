@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use fake_kit::Cloud;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::serve::{Bench, Options};
@@ -29,6 +30,11 @@ pub struct Args {
     /// Listen address of the routing proxy.
     #[arg(long, default_value = "127.0.0.1:0")]
     proxy_listen: SocketAddr,
+    /// Clouds to answer as (repeat, or a comma list): public, usgov, china (also the Azure CLI
+    /// and ESO names such as AzureUSGovernment or ChinaCloud). The exported environment points
+    /// at the first (`AZURE_KEYVAULT_URL`, and `AZURE_AUTHORITY_HOST` for a sovereign cloud).
+    #[arg(long = "cloud", value_delimiter = ',', default_value = "public")]
+    clouds: Vec<Cloud>,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -41,12 +47,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Listen before saying ready: a supervisor may signal as soon as it reads the line.
         let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        let bench = Bench::start(Options {
-            state_dir: args.state_dir.clone(),
-            directory: args.directory,
-            vaults: args.vaults,
-            proxy_listen: args.proxy_listen,
-        })
+        let bench = Bench::start_with_clouds(
+            Options {
+                state_dir: args.state_dir.clone(),
+                directory: args.directory,
+                vaults: args.vaults,
+                proxy_listen: args.proxy_listen,
+            },
+            &args.clouds,
+        )
         .await?;
         let script = bench.env_script();
         if let Some(path) = &args.env_file {

@@ -118,6 +118,33 @@ pub struct AzureSpec {
     /// Key vaults. The first is the default: `${vaultUrl}` and steps without `vault`.
     #[serde(default)]
     pub vaults: Vec<VaultDecl>,
+    /// The Azure cloud the world lives in, named as a SecretStore's `environmentType`: vault
+    /// URLs (`${vaultUrl}`) carry its DNS suffix, e.g. `https://NAME.vault.usgovcloudapi.net`.
+    #[serde(default)]
+    pub cloud: CloudSpec,
+}
+
+/// An Azure cloud, spelled as ESO's `environmentType`. `GermanCloud` is absent: Azure Germany
+/// closed on 2021-10-29.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CloudSpec {
+    /// The global cloud (`*.vault.azure.net`).
+    #[default]
+    PublicCloud,
+    /// Azure Government (`*.vault.usgovcloudapi.net`, `login.microsoftonline.us`).
+    USGovernmentCloud,
+    /// Azure operated by 21Vianet (`*.vault.azure.cn`, `login.chinacloudapi.cn`).
+    ChinaCloud,
+}
+
+impl From<CloudSpec> for fake_kit::Cloud {
+    fn from(spec: CloudSpec) -> Self {
+        match spec {
+            CloudSpec::PublicCloud => Self::Public,
+            CloudSpec::USGovernmentCloud => Self::UsGovernment,
+            CloudSpec::ChinaCloud => Self::China,
+        }
+    }
 }
 
 /// The scenario's tenant.

@@ -193,7 +193,7 @@ impl World {
         for (index, vault) in spec.vaults.iter().enumerate() {
             let name = vault_name(&vault.name);
             let built = build_vault(vault, &name, tenant_id, &principals)?;
-            let url = format!("https://{name}.vault.azure.net");
+            let url = fake_kit::Cloud::from(spec.cloud).vault_url(&name);
             bindings.set(format!("vault.{}.url", vault.name), url.clone());
             bindings.set(format!("vault.{}.name", vault.name), name.clone());
             if index == 0 {
@@ -416,5 +416,27 @@ mod tests {
         let error =
             World::build(&spec, OffsetDateTime::now_utc(), &mut Bindings::default()).unwrap_err();
         assert!(matches!(error, WorldError::UnknownPrincipal { .. }));
+    }
+
+    #[test]
+    fn sovereign_world_binds_the_clouds_vault_url() {
+        let mut spec = default_azure();
+        spec.cloud = crate::scenario::spec::CloudSpec::USGovernmentCloud;
+        let mut bindings = Bindings::default();
+        World::build(&spec, OffsetDateTime::now_utc(), &mut bindings).unwrap();
+        assert_eq!(
+            bindings.get("vaultUrl"),
+            Some("https://my-key-vault.vault.usgovcloudapi.net")
+        );
+    }
+
+    #[test]
+    fn cloud_scenarios_load() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/clouds");
+        let files = crate::scenario::discover(&[dir]).unwrap();
+        assert!(!files.is_empty());
+        for file in files {
+            crate::scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 }

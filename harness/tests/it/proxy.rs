@@ -2,20 +2,139 @@
 
 use std::time::{Duration, Instant};
 
+use fake_kit::Cloud;
 use harness::serve::{Bench, Options};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn bench() -> (Bench, tempfile::TempDir) {
+    bench_for(&[Cloud::Public]).await
+}
+
+async fn bench_for(clouds: &[Cloud]) -> (Bench, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let bench = Bench::start(Options {
-        state_dir: dir.path().to_owned(),
-        directory: None,
-        vaults: None,
-        proxy_listen: "127.0.0.1:0".parse().unwrap(),
-    })
+    let bench = Bench::start_with_clouds(
+        Options {
+            state_dir: dir.path().to_owned(),
+            directory: None,
+            vaults: None,
+            proxy_listen: "127.0.0.1:0".parse().unwrap(),
+        },
+        clouds,
+    )
     .await
     .expect("bench starts");
     (bench, dir)
+}
+
+/// The proxy's answer to `CONNECT host:443` (only the status line and, for a refusal, the
+/// message: a 200 is followed by the fake's TLS, which this does not speak).
+async fn connect(bench: &Bench, host: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(bench.proxy().addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buffer = vec![0_u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+        .await
+        .expect("answered, not hung")
+        .unwrap();
+    String::from_utf8_lossy(&buffer[..read]).into_owned()
+}
+
+/// Each cloud's hosts are tunnelled only when that cloud is configured; the others are refused
+/// with the proxy's message like any foreign host.
+#[tokio::test]
+async fn sovereign_hosts_are_routed_only_for_the_configured_clouds() {
+    let (gov, _dir) = bench_for(&[Cloud::UsGovernment]).await;
+    for host in [
+        "login.microsoftonline.us",
+        "login.usgovcloudapi.net",
+        "my-key-vault.vault.usgovcloudapi.net",
+        "management.usgovcloudapi.net",
+    ] {
+        let answer = connect(&gov, host).await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{host}: {answer}");
+    }
+    for host in [
+        "login.microsoftonline.com",
+        "my-key-vault.vault.azure.net",
+        "login.chinacloudapi.cn",
+        "my-key-vault.vault.azure.cn",
+    ] {
+        let answer = connect(&gov, host).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 403 Forbidden\r\n"),
+            "{host}: {answer}"
+        );
+        assert!(answer.contains(&format!("refuses {host}:443")), "{answer}");
+        assert!(answer.contains("*.vault.usgovcloudapi.net:443"), "{answer}");
+    }
+    gov.shutdown().await;
+
+    let (both, _dir) = bench_for(&[Cloud::Public, Cloud::China]).await;
+    for host in [
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+        "kv.vault.azure.cn",
+        "login.microsoftonline.com",
+    ] {
+        let answer = connect(&both, host).await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{host}: {answer}");
+    }
+    let answer = connect(&both, "login.microsoftonline.us").await;
+    assert!(answer.starts_with("HTTP/1.1 403 "), "{answer}");
+    both.shutdown().await;
+}
+
+/// A government token request through the proxy: TLS for `login.microsoftonline.us` from the
+/// local CA, the v1 issuer Azure Government uses, the government Key Vault audience; the gov
+/// vault's challenge then names the government authority and resource.
+#[tokio::test]
+async fn gov_login_and_vault_hosts_reach_the_fakes_with_gov_issuer_and_challenge() {
+    let (bench, dir) = bench_for(&[Cloud::UsGovernment]).await;
+    let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .proxy(reqwest::Proxy::https(bench.proxy().url()).unwrap())
+        .build()
+        .unwrap();
+    let tenant = env(&bench, "AZURE_TENANT_ID");
+    let config: serde_json::Value = client
+        .get(format!(
+            "https://login.microsoftonline.us/{tenant}/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        config["issuer"],
+        format!("https://sts.windows.net/{tenant}/")
+    );
+    assert_eq!(
+        config["token_endpoint"],
+        format!("https://login.microsoftonline.us/{tenant}/oauth2/token")
+    );
+    let challenge = client
+        .get("https://my-key-vault.vault.usgovcloudapi.net/secrets?api-version=7.6")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.status(), 401);
+    assert_eq!(
+        challenge.headers()["www-authenticate"].to_str().unwrap(),
+        format!(
+            "Bearer authorization=\"https://login.microsoftonline.us/{tenant}\", resource=\"https://vault.usgovcloudapi.net\""
+        )
+    );
+    bench.shutdown().await;
 }
 
 fn env(bench: &Bench, key: &str) -> String {

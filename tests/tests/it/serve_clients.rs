@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use e2e::{ClientOutcome, run_client};
+use fake_kit::Cloud;
 use harness::serve::{Bench, Options};
 use serde_json::Value;
 
@@ -19,13 +20,21 @@ const AZ_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A bench with its state in a fresh temp dir.
 async fn bench() -> Result<(Bench, tempfile::TempDir)> {
+    bench_for(&[Cloud::Public]).await
+}
+
+/// A bench answering as `clouds`, its environment pointing at the first.
+async fn bench_for(clouds: &[Cloud]) -> Result<(Bench, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
-    let bench = Bench::start(Options {
-        state_dir: dir.path().join("state"),
-        directory: None,
-        vaults: None,
-        proxy_listen: "127.0.0.1:0".parse()?,
-    })
+    let bench = Bench::start_with_clouds(
+        Options {
+            state_dir: dir.path().join("state"),
+            directory: None,
+            vaults: None,
+            proxy_listen: "127.0.0.1:0".parse()?,
+        },
+        clouds,
+    )
     .await?;
     Ok((bench, dir))
 }
@@ -249,6 +258,40 @@ async fn certificates_and_their_secrets_survive_a_bench_restart() -> Result<()> 
     Ok(())
 }
 
+/// Azure Government as the SDK sees it: `AZURE_AUTHORITY_HOST=https://login.microsoftonline.us`
+/// (exported by the bench for its first cloud) and a vault at `*.vault.usgovcloudapi.net`; the
+/// challenge names the government resource, which the SDK checks against the vault's host.
+#[tokio::test]
+async fn python_default_azure_credential_round_trips_secrets_in_azure_government() -> Result<()> {
+    let (bench, _dir) = bench_for(&[Cloud::UsGovernment]).await?;
+    let env = env_of(&bench);
+    ensure!(
+        env.iter()
+            .any(|(k, v)| k == "AZURE_AUTHORITY_HOST" && v == "https://login.microsoftonline.us"),
+        "the bench exports the government authority"
+    );
+    let out = python_flow("default", &env).await?;
+    let steps = steps(&out)?;
+    let name = steps["name"].as_str().context("name")?;
+    assert_eq!(steps["get"]["value"], "v1");
+    assert_eq!(steps["by_version"]["latest"], "v2");
+    assert_eq!(
+        steps["delete"]["recovery_id"],
+        format!("https://my-key-vault.vault.usgovcloudapi.net/deletedsecrets/{name}")
+    );
+    assert_eq!(steps["after_recover"], "v2");
+    // The tokens came from the government login host, for the government resource.
+    let audit = bench.aad().state().audit().since(0);
+    ensure!(
+        audit
+            .iter()
+            .any(|e| e.resource.contains("https://vault.usgovcloudapi.net")),
+        "no token for the government vault resource in {audit:?}"
+    );
+    bench.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn python_client_secret_credential_sets_and_gets_through_the_proxy() -> Result<()> {
     let (bench, _dir) = bench().await?;
@@ -382,7 +425,7 @@ fn which(program: &str) -> Result<std::path::PathBuf> {
 }
 
 /// Runs `az args...` with the bench's environment, a private config dir and no telemetry;
-/// returns its JSON output.
+/// returns its JSON output (`null` for commands that print nothing, like `az cloud set`).
 async fn az(az: &Path, config: &Path, env: &[(String, String)], args: &[&str]) -> Result<Value> {
     let mut command = tokio::process::Command::new(az);
     command
@@ -412,7 +455,89 @@ async fn az(az: &Path, config: &Path, env: &[(String, String)], args: &[&str]) -
         stdout,
         e2e::cache::tail(&String::from_utf8_lossy(&output.stderr), 40)
     );
+    if stdout.trim().is_empty() {
+        return Ok(Value::Null);
+    }
     serde_json::from_str(&stdout).with_context(|| format!("az {args:?} printed {stdout}"))
+}
+
+/// `az cloud set --name AzureUSGovernment`: the CLI then signs in at `login.microsoftonline.us`,
+/// lists subscriptions at `management.usgovcloudapi.net` and builds vault URLs with the
+/// `vault.usgovcloudapi.net` suffix, all answered by the bench configured for that cloud.
+#[tokio::test]
+async fn az_cli_in_azure_government_shows_a_secret_by_vault_name() -> Result<()> {
+    let az_path =
+        tokio::time::timeout(support::BUILD_TIMEOUT, tokio::task::spawn_blocking(e2e::az))
+            .await
+            .context("building the Azure CLI venv timed out")???;
+    let (bench, dir) = bench_for(&[Cloud::UsGovernment]).await?;
+    let env = env_of(&bench);
+    let get = |key: &str| {
+        env.iter()
+            .find_map(|(k, v)| (k == key).then(|| v.clone()))
+            .unwrap_or_default()
+    };
+    let config = dir.path().join("azure");
+    az(
+        &az_path,
+        &config,
+        &env,
+        &["cloud", "set", "--name", "AzureUSGovernment"],
+    )
+    .await?;
+    let login = az(
+        &az_path,
+        &config,
+        &env,
+        &[
+            "login",
+            "--service-principal",
+            "-u",
+            &get("AZURE_CLIENT_ID"),
+            "-p",
+            &get("AZURE_CLIENT_SECRET"),
+            "--tenant",
+            &get("AZURE_TENANT_ID"),
+            "--allow-no-subscriptions",
+        ],
+    )
+    .await?;
+    assert_eq!(login[0]["cloudName"], "AzureUSGovernment", "{login}");
+    let vault = ["--vault-name", "my-key-vault"];
+    let set = az(
+        &az_path,
+        &config,
+        &env,
+        &[
+            &[
+                "keyvault", "secret", "set", "--name", "gov-az", "--value", "gov",
+            ][..],
+            &vault[..],
+        ]
+        .concat(),
+    )
+    .await?;
+    let show = az(
+        &az_path,
+        &config,
+        &env,
+        &[
+            &["keyvault", "secret", "show", "--name", "gov-az"][..],
+            &vault[..],
+        ]
+        .concat(),
+    )
+    .await?;
+    assert_eq!(show["value"], "gov");
+    assert_eq!(show["id"], set["id"]);
+    assert!(
+        show["id"].as_str().is_some_and(
+            |id| id.starts_with("https://my-key-vault.vault.usgovcloudapi.net/secrets/gov-az/")
+        ),
+        "{show}"
+    );
+    bench.shutdown().await;
+    Ok(())
 }
 
 #[tokio::test]
