@@ -11,7 +11,7 @@ lint:
 
 # Run the seed flows and failure stories on the local plane, without the Reloader ones.
 seeds *args:
-    cargo run -p harness -- run scenarios/seeds scenarios/failures --skip tag:reloader {{args}}
+    cargo run -p harness -- run scenarios/seeds scenarios/failures scenarios/clouds --skip tag:reloader --jobs 2 {{args}}
 
 # The Reloader scenarios (needs HARNESS_RELOADER_BIN).
 seeds-reloader *args:

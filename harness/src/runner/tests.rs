@@ -24,12 +24,16 @@ impl ReportSink for Collect {
 
 async fn with_bench<T>(f: impl AsyncFnOnce(&Bench) -> T) -> T {
     let dir = tempfile::tempdir().unwrap();
-    let bench = Bench::start(Options {
-        state_dir: dir.path().to_path_buf(),
-        directory: None,
-        vaults: None,
-        proxy_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-    })
+    // Every cloud, as `harness run` answers.
+    let bench = Bench::start_with_clouds(
+        Options {
+            state_dir: dir.path().to_path_buf(),
+            directory: None,
+            vaults: None,
+            proxy_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        },
+        &fake_kit::Cloud::ALL,
+    )
     .await
     .unwrap();
     let out = f(&bench).await;
@@ -138,16 +142,16 @@ fn is_reloader(s: &Scenario) -> bool {
     s.matches("tag:reloader")
 }
 
-/// The seed flows and the failure stories against the real ESO on the local plane, each
-/// variant (ESO's legacy and Azure SDK paths) as its own scenario. A copy of seed 002 with a
+/// The seed flows, the failure stories and the sovereign-cloud worlds against the real ESO on
+/// the local plane, each variant (ESO's legacy and Azure SDK paths) as its own scenario. A copy of seed 002 with a
 /// wrong expected value runs with them and must fail: the run set cannot pass vacuously.
 #[tokio::test]
 async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
-    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures"])
+    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures", "clouds"])
         .into_iter()
         .filter(|s| !is_reloader(s))
         .collect();
-    assert!(scenarios.len() >= 20, "{} scenarios", scenarios.len());
+    assert!(scenarios.len() >= 24, "{} scenarios", scenarios.len());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds");
     let seed = std::fs::read_to_string(root.join("002-client-secret.yaml")).unwrap();
     let broken_text = seed
