@@ -329,8 +329,8 @@ pub fn import_certificate(
             "The parameter 'value' is required.".to_owned(),
         ));
     };
-    let (issued, format) =
-        read_import(&value).map_err(|e| AkvError::BadParameter(e.to_string()))?;
+    let (issued, format) = read_import(&value, params.pwd.as_deref())
+        .map_err(|e| AkvError::BadParameter(e.to_string()))?;
     if issued.key.is_none() {
         return Err(AkvError::PrivateKeyMissing);
     }

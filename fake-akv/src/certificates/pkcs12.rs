@@ -3,19 +3,20 @@
 //! password. Key Vault's exported PFX has no password either (MicrosoftDocs
 //! `key-vault/certificates/how-to-export-certificate.md`: "the exported PFX has no password").
 //!
-//! Decoding reads what clients import: unencrypted bags (what `cryptography`'s
-//! `NoEncryption()` and ESO's PushSecret of a plain PFX produce). Password-encrypted bags are
-//! refused with [`Pkcs12Error::Encrypted`]: the fake carries no PBES1/PBES2 ciphers.
+//! Decoding is `p12-keystore`'s ([`decode`]); encoding stays here because that crate's writer
+//! always encrypts under a password, and the backing secret must be the plain PFX Key Vault
+//! hands out, which Go's `pkcs12` (ESO) and `cryptography` read.
 
 use hmac::{Hmac, Mac};
+use p12_keystore::Pkcs12Archive;
+use pkcs12::kdf;
 use sha1::{Digest, Sha1};
+use sha1_kdf::Sha1 as Sha1Kdf;
 use yasna::models::ObjectIdentifier;
-use yasna::{ASN1Error, BERReader, DERWriter, Tag};
+use yasna::{DERWriter, Tag};
 
 const DATA: &[u64] = &[1, 2, 840, 113_549, 1, 7, 1];
-const ENCRYPTED_DATA: &[u64] = &[1, 2, 840, 113_549, 1, 7, 6];
 const KEY_BAG: &[u64] = &[1, 2, 840, 113_549, 1, 12, 10, 1, 1];
-const SHROUDED_KEY_BAG: &[u64] = &[1, 2, 840, 113_549, 1, 12, 10, 1, 2];
 const CERT_BAG: &[u64] = &[1, 2, 840, 113_549, 1, 12, 10, 1, 3];
 const X509_CERTIFICATE: &[u64] = &[1, 2, 840, 113_549, 1, 9, 22, 1];
 const LOCAL_KEY_ID: &[u64] = &[1, 2, 840, 113_549, 1, 9, 21];
@@ -35,17 +36,28 @@ pub struct Pfx {
 /// Why a PFX could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Pkcs12Error {
-    /// Not DER/BER of a PFX.
+    /// Not DER of a PFX.
     #[error("the PFX is malformed")]
     Malformed,
-    /// Bags are password-encrypted.
-    #[error("password-encrypted PFX content is not supported by this emulator")]
-    Encrypted,
+    /// The MAC does not verify or the bags do not decrypt under the given password (or under
+    /// the empty one, when the client sent none).
+    #[error("the password is wrong")]
+    BadPassword,
+    /// An encryption, KDF or MAC algorithm outside what the decoder reads.
+    #[error("the PFX uses an algorithm this emulator does not read")]
+    Unsupported,
 }
 
-impl From<ASN1Error> for Pkcs12Error {
-    fn from(_: ASN1Error) -> Self {
-        Pkcs12Error::Malformed
+impl From<p12_keystore::error::Error> for Pkcs12Error {
+    fn from(e: p12_keystore::error::Error) -> Self {
+        use p12_keystore::error::Error as E;
+        match e {
+            // A wrong password fails the MAC; in a MAC-less file it leaves bad padding or a
+            // PBES2 failure behind instead.
+            E::MacError(_) | E::UnpadError | E::Pkcs5Error(_) => Pkcs12Error::BadPassword,
+            E::UnsupportedEncryptionScheme | E::UnsupportedMacAlgorithm => Pkcs12Error::Unsupported,
+            _ => Pkcs12Error::Malformed,
+        }
     }
 }
 
@@ -120,148 +132,137 @@ fn data_content_info(w: DERWriter<'_>, content: &[u8]) {
     });
 }
 
-/// Decodes a PFX (BER or DER). The MAC is not checked: the fake trusts its client.
-// The closures clippy would replace by method paths are needed: a method path is not general
-// over the reader's lifetimes, so it does not type-check.
-#[allow(clippy::redundant_closure_for_method_calls)]
-pub fn decode(bytes: &[u8]) -> Result<Pfx, Pkcs12Error> {
-    let auth_safe = yasna::parse_ber(bytes, |r| {
-        r.read_sequence(|r| {
-            let _version = r.next().read_u8()?;
-            let content = read_content_info(r.next())?;
-            // MacData is optional and ignored.
-            r.read_optional(|r| r.read_der())?;
-            Ok(content)
-        })
-    })?;
-    let (kind, content) = auth_safe;
-    if kind != oid(DATA) {
-        return Err(Pkcs12Error::Malformed);
+/// Decodes a PFX under `password` (the empty string when the client sent none), through
+/// `p12-keystore`: it checks the MAC and decrypts PBES2 (PBKDF2, AES-CBC) and the legacy PKCS#12
+/// schemes (3DES, RC2), so password-protected files from OpenSSL 3, `-legacy`, Windows and
+/// Python `cryptography` all read. DER only: every such tool writes DER.
+pub fn decode(bytes: &[u8], password: &str) -> Result<Pfx, Pkcs12Error> {
+    let archive = Pkcs12Archive::from_pkcs12(bytes, password)?;
+    let key = archive.keys.into_iter().next();
+    let mut certs = archive.certs;
+    // The key's localKeyId names its certificate, and Key Vault describes that one: put it first
+    // whatever order the file keeps.
+    let leaf = key
+        .as_ref()
+        .and_then(|key| key.local_key_id.as_ref())
+        .and_then(|id| {
+            certs
+                .iter()
+                .position(|bag| bag.local_key_id.as_deref() == Some(id.as_ref()))
+        });
+    if let Some(leaf) = leaf {
+        let bag = certs.remove(leaf);
+        certs.insert(0, bag);
     }
-    let content = content.ok_or(Pkcs12Error::Malformed)?;
-    let infos = yasna::parse_ber(&content, |r| {
-        r.collect_sequence_of(|r| read_content_info(r))
-    })?;
-    let mut pfx = Pfx::default();
-    for (kind, content) in infos {
-        if kind == oid(ENCRYPTED_DATA) {
-            return Err(Pkcs12Error::Encrypted);
-        }
-        let content = content.ok_or(Pkcs12Error::Malformed)?;
-        let bags = yasna::parse_ber(&content, |r| {
-            r.collect_sequence_of(|r| {
-                r.read_sequence(|r| {
-                    let kind = r.next().read_oid()?;
-                    let value = r.next().read_tagged(Tag::context(0), |r| r.read_der())?;
-                    r.read_optional(|r| r.read_der())?;
-                    Ok((kind, value))
-                })
-            })
-        })?;
-        for (kind, value) in bags {
-            if kind == oid(KEY_BAG) {
-                pfx.key = Some(value);
-            } else if kind == oid(SHROUDED_KEY_BAG) {
-                return Err(Pkcs12Error::Encrypted);
-            } else if kind == oid(CERT_BAG) {
-                let cert = yasna::parse_ber(&value, |r| {
-                    r.read_sequence(|r| {
-                        let kind = r.next().read_oid()?;
-                        let der = r.next().read_tagged(Tag::context(0), |r| r.read_bytes())?;
-                        Ok((kind, der))
-                    })
-                })?;
-                if cert.0 == oid(X509_CERTIFICATE) {
-                    pfx.certs.push(cert.1);
-                }
-            }
-        }
-    }
-    Ok(pfx)
-}
-
-/// A ContentInfo: its type and, for `data`, the octets it wraps.
-#[allow(clippy::redundant_closure_for_method_calls)] // As in `decode`.
-fn read_content_info(
-    r: BERReader<'_, '_>,
-) -> Result<(ObjectIdentifier, Option<Vec<u8>>), ASN1Error> {
-    r.read_sequence(|r| {
-        let kind = r.next().read_oid()?;
-        let content = if kind == oid(DATA) {
-            Some(r.next().read_tagged(Tag::context(0), |r| r.read_bytes())?)
-        } else {
-            r.next().read_der()?;
-            None
-        };
-        Ok((kind, content))
+    Ok(Pfx {
+        certs: certs.iter().map(|bag| bag.cert.as_der().to_vec()).collect(),
+        key: key.map(|bag| bag.key.as_der().to_vec()),
     })
 }
 
-/// HMAC-SHA1 of `data` under the empty password, keyed by RFC 7292 appendix B.2 (ID 3).
+/// HMAC-SHA1 of `data` under the empty password, keyed by RFC 7292 appendix B.2.
 fn mac(data: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
-    // The empty password as a NUL-terminated BMPString: what Go's pkcs12 and OpenSSL use.
-    let key = derive_key(&[0, 0], salt, iterations, 3, 20);
+    // The empty password becomes the NUL-terminated empty BMPString, which Go's pkcs12 and
+    // OpenSSL both accept for a "no password" PFX.
+    let key = kdf::derive_key_utf8::<Sha1Kdf>(
+        "",
+        salt,
+        kdf::Pkcs12KeyType::Mac,
+        i32::try_from(iterations).expect("MAC_ITERATIONS fits an i32"),
+        20,
+    )
+    .expect("the empty password is a BMPString");
     let mut hmac = Hmac::<Sha1>::new_from_slice(&key).expect("HMAC takes any key length");
     hmac.update(data);
     hmac.finalize().into_bytes().to_vec()
 }
 
-/// RFC 7292 appendix B.2 with SHA-1 (u = 20, v = 64).
-fn derive_key(password: &[u8], salt: &[u8], iterations: u32, id: u8, len: usize) -> Vec<u8> {
-    const V: usize = 64;
-    let fill = |s: &[u8]| -> Vec<u8> {
-        if s.is_empty() {
-            return Vec::new();
-        }
-        let n = V * s.len().div_ceil(V);
-        s.iter().copied().cycle().take(n).collect()
-    };
-    let d = [id; V];
-    let mut i: Vec<u8> = fill(salt);
-    i.extend(fill(password));
-    let mut out = Vec::with_capacity(len);
-    loop {
-        let mut a = Sha1::new().chain_update(d).chain_update(&i).finalize();
-        for _ in 1..iterations {
-            a = Sha1::digest(a);
-        }
-        out.extend_from_slice(&a);
-        if out.len() >= len {
-            out.truncate(len);
-            return out;
-        }
-        let b: Vec<u8> = a.iter().copied().cycle().take(V).collect();
-        for block in i.chunks_mut(V) {
-            let mut carry = 1u16;
-            for (x, y) in block.iter_mut().zip(&b).rev() {
-                let sum = u16::from(*x) + u16::from(*y) + carry;
-                *x = (sum & 0xff) as u8;
-                carry = sum >> 8;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
     use super::*;
 
-    #[test]
-    fn encoded_pfx_decodes_to_its_parts() {
-        let certs = vec![vec![0x30, 0x03, 0x02, 0x01, 0x01]];
-        let key = [0x30, 0x03, 0x02, 0x01, 0x00];
-        let pfx = decode(&encode(&certs, Some(&key))).unwrap();
-        assert_eq!(pfx.certs, certs);
-        assert_eq!(pfx.key.as_deref(), Some(&key[..]));
-        assert_eq!(decode(b"garbage"), Err(Pkcs12Error::Malformed));
+    /// A self-signed certificate and its PKCS#8 key, both DER, plus the two as one PEM.
+    fn self_signed() -> (Vec<u8>, Vec<u8>, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["pfx.example".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let pem = format!("{}{}", key.serialize_pem(), cert.pem());
+        (cert.der().to_vec(), key.serialize_der(), pem)
+    }
+
+    /// What `openssl pkcs12 -export` makes of `pem` under `password`, with `extra` flags.
+    fn openssl_pfx(pem: &str, password: &str, extra: &[&str]) -> Vec<u8> {
+        let mut child = Command::new("openssl")
+            .args(["pkcs12", "-export", "-passout", &format!("pass:{password}")])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("openssl on PATH");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(pem.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "openssl pkcs12 -export {extra:?} failed"
+        );
+        out.stdout
     }
 
     #[test]
-    fn key_derivation_matches_the_rfc_7292_construction() {
-        // Two iterations equal hashing the one-iteration output again.
-        let once = derive_key(&[0, 0], b"saltsalt", 1, 3, 20);
-        let twice = derive_key(&[0, 0], b"saltsalt", 2, 3, 20);
-        assert_eq!(Sha1::digest(&once).to_vec(), twice);
-        assert_eq!(derive_key(&[0, 0], b"s", 1, 3, 45).len(), 45);
+    fn encoded_pfx_decodes_to_its_parts_under_the_empty_password() {
+        let (cert, key, _) = self_signed();
+        let pfx = decode(&encode(std::slice::from_ref(&cert), Some(&key)), "").unwrap();
+        assert_eq!(pfx.certs, [cert]);
+        assert_eq!(pfx.key, Some(key));
+        assert_eq!(decode(b"garbage", ""), Err(Pkcs12Error::Malformed));
+    }
+
+    #[test]
+    fn password_protected_openssl_pfx_decodes_with_its_password_only() {
+        let (cert, key, pem) = self_signed();
+        // OpenSSL 3's default (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC, MAC SHA-256) and its
+        // `-legacy` output (RC2-40 certificates, 3DES key, MAC SHA-1).
+        for extra in [&[][..], &["-legacy"][..]] {
+            let pfx = openssl_pfx(&pem, "s3cret", extra);
+            let read = decode(&pfx, "s3cret").unwrap();
+            assert_eq!(read.certs, [cert.clone()], "{extra:?}");
+            assert_eq!(read.key.as_deref(), Some(&key[..]), "{extra:?}");
+            assert_eq!(decode(&pfx, "wrong"), Err(Pkcs12Error::BadPassword));
+            assert_eq!(decode(&pfx, ""), Err(Pkcs12Error::BadPassword));
+        }
+    }
+
+    #[test]
+    fn leaf_comes_first_whatever_the_file_order() {
+        use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+        let (leaf, key, _) = self_signed();
+        let (other, _, _) = self_signed();
+        // p12-keystore writes stand-alone certificates ahead of the key's chain, as Windows
+        // exports of a CA bundle often do.
+        let mut store = KeyStore::new();
+        let chain = PrivateKeyChain::new(
+            b"leaf".to_vec(),
+            PrivateKey::from_der(&key).unwrap(),
+            [Certificate::from_der(&leaf).unwrap()],
+        );
+        store.add_entry(
+            "ca",
+            KeyStoreEntry::Certificate(Certificate::from_der(&other).unwrap()),
+        );
+        store.add_entry("leaf", KeyStoreEntry::PrivateKeyChain(chain));
+        let pfx = store.writer("pw").write().unwrap();
+        let read = decode(&pfx, "pw").unwrap();
+        assert_eq!(read.certs, [leaf, other]);
+        assert_eq!(read.key, Some(key));
     }
 }

@@ -117,7 +117,18 @@ pub enum CertificateError {
 
 impl From<pkcs12::Pkcs12Error> for CertificateError {
     fn from(e: pkcs12::Pkcs12Error) -> Self {
-        CertificateError::Invalid(format!("The specified PFX content is invalid: {e}."))
+        match e {
+            // Key Vault's answer to `az keyvault certificate import` with a wrong password, as
+            // captured in ronaldbosma/mtls-with-apim `README.md` (Troubleshooting, "The specified
+            // PKCS#12 X.509 certificate content can not be read"): 400, code BadParameter. No
+            // azure-sdk recording covers a wrong password.
+            pkcs12::Pkcs12Error::BadPassword => CertificateError::Invalid(
+                "The specified PKCS#12 X.509 certificate content can not be read. Please check if certificate is in valid PKCS#12 format.".to_owned(),
+            ),
+            pkcs12::Pkcs12Error::Malformed | pkcs12::Pkcs12Error::Unsupported => {
+                CertificateError::Invalid(format!("The specified PFX content is invalid: {e}."))
+            }
+        }
     }
 }
 
@@ -360,8 +371,12 @@ impl ImportFormat {
 
 /// What an import's `value` holds: a base64 PFX, base64 of PEM text (what the SDKs send for
 /// `application/x-pem-file`: azure-keyvault-certificates' `import_certificate` base64-encodes
-/// whatever bytes it is given), or PEM text itself.
-pub fn read_import(value: &str) -> Result<(Issued, ImportFormat), CertificateError> {
+/// whatever bytes it is given), or PEM text itself. `password` opens a PFX; none means the empty
+/// one, as Key Vault treats an absent `pwd`.
+pub fn read_import(
+    value: &str,
+    password: Option<&str>,
+) -> Result<(Issued, ImportFormat), CertificateError> {
     let invalid = || {
         CertificateError::Invalid(
             "The specified certificate content is invalid: it is neither a base64 PFX nor PEM with a certificate.".to_owned(),
@@ -373,8 +388,8 @@ pub fn read_import(value: &str) -> Result<(Issued, ImportFormat), CertificateErr
         let bytes = STANDARD.decode(value.trim()).map_err(|_| invalid())?;
         match String::from_utf8(bytes) {
             Ok(text) if text.contains("-----BEGIN") => text,
-            Ok(text) => return read_pfx(text.as_bytes()),
-            Err(e) => return read_pfx(e.as_bytes()),
+            Ok(text) => return read_pfx(text.as_bytes(), password),
+            Err(e) => return read_pfx(e.as_bytes(), password),
         }
     };
     let mut chain = Vec::new();
@@ -408,8 +423,11 @@ pub fn read_import(value: &str) -> Result<(Issued, ImportFormat), CertificateErr
     Ok((describe(chain, key)?, ImportFormat::Pem))
 }
 
-fn read_pfx(bytes: &[u8]) -> Result<(Issued, ImportFormat), CertificateError> {
-    let pfx = pkcs12::decode(bytes)?;
+fn read_pfx(
+    bytes: &[u8],
+    password: Option<&str>,
+) -> Result<(Issued, ImportFormat), CertificateError> {
+    let pfx = pkcs12::decode(bytes, password.unwrap_or_default())?;
     if pfx.certs.is_empty() {
         return Err(CertificateError::Invalid(
             "The specified PFX content holds no certificate.".to_owned(),
@@ -619,17 +637,17 @@ mod tests {
             let pem = issued.secret_value(PEM, true);
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
             assert_eq!(
-                read_import(&pem).unwrap(),
+                read_import(&pem, None).unwrap(),
                 (issued.clone(), ImportFormat::Pem)
             );
             let pem_base64 = STANDARD.encode(&pem);
-            assert_eq!(read_import(&pem_base64).unwrap().1, ImportFormat::Pem);
+            assert_eq!(read_import(&pem_base64, None).unwrap().1, ImportFormat::Pem);
             let pfx = issued.secret_value(PKCS12, true);
             assert_eq!(
-                read_import(&pfx).unwrap(),
+                read_import(&pfx, None).unwrap(),
                 (issued.clone(), ImportFormat::Pfx)
             );
-            let public_only = read_import(&issued.secret_value(PKCS12, false)).unwrap();
+            let public_only = read_import(&issued.secret_value(PKCS12, false), None).unwrap();
             assert_eq!(public_only.0.key, None);
         }
     }

@@ -133,7 +133,7 @@ async fn create_certificate_completes_on_the_first_poll() {
         let pfx = STANDARD
             .decode(secret.body["value"].as_str().unwrap())
             .unwrap();
-        let parts = pkcs12::decode(&pfx).unwrap();
+        let parts = pkcs12::decode(&pfx, "").unwrap();
         assert_eq!(parts.certs, vec![der]);
         assert!(parts.key.is_some());
 

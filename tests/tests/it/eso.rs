@@ -464,7 +464,7 @@ spec:
         assert_eq!(got, der, "{name}: cert/ is the raw DER of `cer`");
         let pfx = wait_for_bytes(&secrets, name, "tls.pfx", Duration::from_secs(5)).await;
         let pfx = STANDARD.decode(pfx).expect("secret/ is the base64 PFX");
-        let parts = fake_akv::certificates::pkcs12::decode(&pfx).expect("a PFX");
+        let parts = fake_akv::certificates::pkcs12::decode(&pfx, "").expect("a PFX");
         assert_eq!(parts.certs, vec![der.clone()], "{name}");
         assert!(
             parts.key.is_some(),
