@@ -8,8 +8,8 @@ The environment is the one `harness serve` exports (credential, proxy, CA bundle
 the caller must have granted the app Key Vault Certificates Officer and Crypto Officer.
 
 Steps: create a self-signed certificate (poller), read its operation, get it, read its managed
-secret (a PFX, parsed with `cryptography`) and managed key; import a PFX and a PEM
-certificate; list; update; read the policy; delete (poller), recover (poller), delete again and
+secret (a PFX, parsed with `cryptography`) and managed key; import a PFX, a password-protected
+PFX (a wrong password first) and a PEM certificate; list; update; read the policy; delete (poller), recover (poller), delete again and
 purge. Keys: create RSA and EC, get, list, delete (poller).
 
 Output: {"steps": {...}} on success, otherwise {"error": "<what was raised>"}.
@@ -48,7 +48,7 @@ def self_signed(key, common_name):
 
 
 def certificate_steps(certs, secrets, keys, suffix):
-    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
     from azure.keyvault.certificates import (
         CertificateContentType,
         CertificatePolicy,
@@ -118,6 +118,32 @@ def certificate_steps(certs, secrets, keys, suffix):
         "issuer": imported.policy.issuer_name,
         "content_type": text(imported.policy.content_type),
         "key_type": text(imported.policy.key_type),
+    }
+
+    # Import a password-protected PFX (cryptography's BestAvailableEncryption: PBES2 with
+    # AES-256-CBC), first with a wrong password, as `az keyvault certificate import --password`
+    # users do; the backing secret is then the PFX without a password.
+    pwd_name = "py-pwd-" + suffix
+    pwd_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pwd_cert = self_signed(pwd_key, "pwd.example")
+    protected = pkcs12.serialize_key_and_certificates(
+        b"pwd", pwd_key, pwd_cert, None, serialization.BestAvailableEncryption(b"s3cret"))
+    try:
+        certs.import_certificate(pwd_name, protected, password="wrong")
+        steps["import_wrong_password"] = "imported"
+    except HttpResponseError as error:
+        steps["import_wrong_password"] = {"status": error.status_code,
+                                          "code": error.error.code if error.error else None,
+                                          "message": error.error.message if error.error else None}
+    imported = certs.import_certificate(pwd_name, protected, password="s3cret")
+    pwd_secret = secrets.get_secret(pwd_name)
+    pwd_secret_key, pwd_secret_cert, _ = pkcs12.load_key_and_certificates(
+        base64.b64decode(pwd_secret.value), None)
+    steps["import_pfx_password"] = {
+        "cer_matches": bytes(imported.cer) == pwd_cert.public_bytes(serialization.Encoding.DER),
+        "content_type": pwd_secret.properties.content_type,
+        "secret_key_matches": pwd_secret_key.private_numbers() == pwd_key.private_numbers(),
+        "secret_cert_matches": pwd_secret_cert == pwd_cert,
     }
 
     # Import PEM text (PKCS#8 key, then the certificate).

@@ -173,6 +173,23 @@ async fn python_sdks_create_import_and_soft_delete_certificates_and_keys() -> Re
     assert_eq!(c["import_pfx"]["issuer"], "Unknown");
     assert_eq!(c["import_pfx"]["content_type"], "application/x-pkcs12");
     assert_eq!(c["import_pfx"]["key_type"], "EC");
+    // The message Key Vault gives a wrong PFX password (ronaldbosma/mtls-with-apim `README.md`,
+    // Troubleshooting), as the SDK surfaces it.
+    assert_eq!(
+        c["import_wrong_password"],
+        serde_json::json!({
+            "status": 400,
+            "code": "BadParameter",
+            "message": "The specified PKCS#12 X.509 certificate content can not be read. Please check if certificate is in valid PKCS#12 format.",
+        })
+    );
+    assert_eq!(c["import_pfx_password"]["cer_matches"], true);
+    assert_eq!(
+        c["import_pfx_password"]["content_type"],
+        "application/x-pkcs12"
+    );
+    assert_eq!(c["import_pfx_password"]["secret_key_matches"], true);
+    assert_eq!(c["import_pfx_password"]["secret_cert_matches"], true);
     assert_eq!(c["import_pem"]["cer_matches"], true);
     assert_eq!(c["import_pem"]["content_type"], "application/x-pem-file");
     assert_eq!(c["import_pem"]["secret_key_matches"], true);
@@ -180,7 +197,12 @@ async fn python_sdks_create_import_and_soft_delete_certificates_and_keys() -> Re
     let suffix = steps["suffix"].as_str().context("suffix")?;
     assert_eq!(
         c["list"],
-        serde_json::json!([name, format!("py-pem-{suffix}"), format!("py-pfx-{suffix}")])
+        serde_json::json!([
+            name,
+            format!("py-pem-{suffix}"),
+            format!("py-pfx-{suffix}"),
+            format!("py-pwd-{suffix}")
+        ])
     );
     assert_eq!(c["versions"], 1);
     assert_eq!(c["secret_listed_managed"], serde_json::json!([true]));
