@@ -235,7 +235,7 @@ mod tests {
         for extra in [&[][..], &["-legacy"][..]] {
             let pfx = openssl_pfx(&pem, "s3cret", extra);
             let read = decode(&pfx, "s3cret").unwrap();
-            assert_eq!(read.certs, [cert.clone()], "{extra:?}");
+            assert_eq!(read.certs, std::slice::from_ref(&cert), "{extra:?}");
             assert_eq!(read.key.as_deref(), Some(&key[..]), "{extra:?}");
             assert_eq!(decode(&pfx, "wrong"), Err(Pkcs12Error::BadPassword));
             assert_eq!(decode(&pfx, ""), Err(Pkcs12Error::BadPassword));

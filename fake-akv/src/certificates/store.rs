@@ -372,7 +372,7 @@ impl ImportFormat {
 /// What an import's `value` holds: a base64 PFX, base64 of PEM text (what the SDKs send for
 /// `application/x-pem-file`: azure-keyvault-certificates' `import_certificate` base64-encodes
 /// whatever bytes it is given), or PEM text itself. `password` opens a PFX; none means the empty
-/// one, as Key Vault treats an absent `pwd`.
+/// one, which is what a "no password" PFX is protected under.
 pub fn read_import(
     value: &str,
     password: Option<&str>,
