@@ -22,7 +22,7 @@ const X509_CERTIFICATE: &[u64] = &[1, 2, 840, 113_549, 1, 9, 22, 1];
 const LOCAL_KEY_ID: &[u64] = &[1, 2, 840, 113_549, 1, 9, 21];
 const SHA1: &[u64] = &[1, 3, 14, 3, 2, 26];
 /// OpenSSL's and Windows' default MAC iteration count.
-const MAC_ITERATIONS: u32 = 2048;
+const MAC_ITERATIONS: i32 = 2048;
 
 /// What a PFX holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,7 +118,7 @@ pub fn encode(certs: &[Vec<u8>], key: Option<&[u8]>) -> Vec<u8> {
                     w.next().write_bytes(&mac);
                 });
                 w.next().write_bytes(&salt);
-                w.next().write_u32(MAC_ITERATIONS);
+                w.next().write_i32(MAC_ITERATIONS);
             });
         });
     })
@@ -134,8 +134,8 @@ fn data_content_info(w: DERWriter<'_>, content: &[u8]) {
 
 /// Decodes a PFX under `password` (the empty string when the client sent none), through
 /// `p12-keystore`: it checks the MAC and decrypts PBES2 (PBKDF2, AES-CBC) and the legacy PKCS#12
-/// schemes (3DES, RC2), so password-protected files from OpenSSL 3, `-legacy`, Windows and
-/// Python `cryptography` all read. DER only: every such tool writes DER.
+/// schemes (3DES, RC2), so what OpenSSL 3 (default or `-legacy`) and Python `cryptography` write
+/// reads. DER only: a PFX with BER indefinite lengths is [`Pkcs12Error::Malformed`].
 pub fn decode(bytes: &[u8], password: &str) -> Result<Pfx, Pkcs12Error> {
     let archive = Pkcs12Archive::from_pkcs12(bytes, password)?;
     let key = archive.keys.into_iter().next();
@@ -161,17 +161,11 @@ pub fn decode(bytes: &[u8], password: &str) -> Result<Pfx, Pkcs12Error> {
 }
 
 /// HMAC-SHA1 of `data` under the empty password, keyed by RFC 7292 appendix B.2.
-fn mac(data: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
+fn mac(data: &[u8], salt: &[u8], iterations: i32) -> Vec<u8> {
     // The empty password becomes the NUL-terminated empty BMPString, which Go's pkcs12 and
     // OpenSSL both accept for a "no password" PFX.
-    let key = kdf::derive_key_utf8::<Sha1Kdf>(
-        "",
-        salt,
-        kdf::Pkcs12KeyType::Mac,
-        i32::try_from(iterations).expect("MAC_ITERATIONS fits an i32"),
-        20,
-    )
-    .expect("the empty password is a BMPString");
+    let key = kdf::derive_key_utf8::<Sha1Kdf>("", salt, kdf::Pkcs12KeyType::Mac, iterations, 20)
+        .expect("the empty password is a BMPString");
     let mut hmac = Hmac::<Sha1>::new_from_slice(&key).expect("HMAC takes any key length");
     hmac.update(data);
     hmac.finalize().into_bytes().to_vec()
