@@ -39,9 +39,9 @@
 //! ([`certificates`]) with real keys and X.509: self-signed create (an operation that is
 //! complete by the first poll), PFX (with or without a password) and PEM import, get, list,
 //! policy, soft delete, each backed by a managed key and a managed secret (a PFX without a
-//! password, or PEM, with the private key) of the same name and
-//! version, with backup and restore. Certificate issuers, contacts, merge and cancellation
-//! answer 405 like any unknown path.
+//! password, or PEM, with the private key) of the same name and version, with backup and
+//! restore. Certificate issuers, contacts, merge and cancellation answer 405 like any unknown
+//! path.
 
 #![deny(missing_docs)]
 
