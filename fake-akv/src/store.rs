@@ -12,7 +12,6 @@
 //! once: the fake has no "being deleted" window.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -24,10 +23,9 @@ pub type Tags = BTreeMap<String, String>;
 pub struct Object<P> {
     /// The name as first created.
     pub name: String,
-    /// Shared so that handing an object to a handler (which only reads its name and one
-    /// version) costs a pointer copy, not a copy of every version; writers copy on write only
-    /// while such a hand-out is still alive.
-    versions: Arc<Vec<Version<P>>>,
+    /// Owned, never shared with readers (they get the name and one version), so a new version
+    /// is an amortised O(1) push however many versions exist and however many reads run.
+    versions: Vec<Version<P>>,
 }
 
 /// One immutable payload with its mutable attributes.
@@ -99,6 +97,44 @@ pub struct Retention {
     pub purge_protection: bool,
 }
 
+/// One effect of a mutation on one name, in the order the store made them: what a journal
+/// records, and what [`ObjectStore::apply`] replays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change<P> {
+    /// A version was added (creating the object, named `name`, on first use) or its
+    /// attributes changed; the object may be live or soft-deleted.
+    Version {
+        /// The object's name as first created.
+        name: String,
+        /// The version as it now is.
+        version: Version<P>,
+    },
+    /// The object was soft-deleted (or its dates changed).
+    Deleted {
+        /// The name.
+        name: String,
+        /// When it was deleted.
+        deleted_date: i64,
+        /// When it disappears for good.
+        scheduled_purge_date: i64,
+    },
+    /// The soft-deleted object is live again.
+    Recovered {
+        /// The name.
+        name: String,
+    },
+    /// The soft-deleted object is gone for good (purged, or swept at its purge date).
+    Purged {
+        /// The name.
+        name: String,
+    },
+    /// A whole object arrived from a backup.
+    Restored {
+        /// The object.
+        object: Object<P>,
+    },
+}
+
 /// Why a store operation was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -136,10 +172,7 @@ impl<P> Object<P> {
     /// An object restored from a backup. `None` when `versions` is empty.
     #[must_use]
     pub fn from_versions(name: String, versions: Vec<Version<P>>) -> Option<Self> {
-        (!versions.is_empty()).then_some(Self {
-            name,
-            versions: Arc::new(versions),
-        })
+        (!versions.is_empty()).then_some(Self { name, versions })
     }
 
     /// The latest version.
@@ -175,6 +208,8 @@ pub fn new_version_id() -> String {
 pub struct ObjectStore<P> {
     live: BTreeMap<String, Object<P>>,
     deleted: BTreeMap<String, Deleted<P>>,
+    /// Changes made since the last [`ObjectStore::take_changes`].
+    changes: Vec<Change<P>>,
 }
 
 impl<P> Default for ObjectStore<P> {
@@ -182,6 +217,7 @@ impl<P> Default for ObjectStore<P> {
         Self {
             live: BTreeMap::new(),
             deleted: BTreeMap::new(),
+            changes: Vec::new(),
         }
     }
 }
@@ -207,22 +243,102 @@ impl<P: Clone> ObjectStore<P> {
                 .into_iter()
                 .map(|d| (key(&d.object.name), d))
                 .collect(),
+            changes: Vec::new(),
         }
+    }
+
+    /// The changes made since the last call, oldest first.
+    pub fn take_changes(&mut self) -> Vec<Change<P>> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Replays a change another store made (journal recovery). Replaying the changes of a
+    /// store, in order, onto a copy of its earlier state yields its later state.
+    pub fn apply(&mut self, change: Change<P>) -> Result<(), StoreError> {
+        match change {
+            Change::Version { name, version } => {
+                let k = key(&name);
+                let object = match self.deleted.get_mut(&k) {
+                    Some(deleted) => &mut deleted.object,
+                    None => self.live.entry(k).or_insert_with(|| Object {
+                        name,
+                        versions: Vec::new(),
+                    }),
+                };
+                match object
+                    .versions
+                    .iter_mut()
+                    .rev()
+                    .find(|v| v.version == version.version)
+                {
+                    Some(existing) => *existing = version,
+                    None => object.versions.push(version),
+                }
+            }
+            Change::Deleted {
+                name,
+                deleted_date,
+                scheduled_purge_date,
+            } => {
+                let k = key(&name);
+                let object = match self.live.remove(&k) {
+                    Some(object) => object,
+                    None => {
+                        self.deleted
+                            .remove(&k)
+                            .ok_or_else(|| not_found(&name, None))?
+                            .object
+                    }
+                };
+                self.deleted.insert(
+                    k,
+                    Deleted {
+                        object,
+                        deleted_date,
+                        scheduled_purge_date,
+                    },
+                );
+            }
+            Change::Recovered { name } => {
+                let k = key(&name);
+                let deleted = self
+                    .deleted
+                    .remove(&k)
+                    .ok_or_else(|| not_found(&name, None))?;
+                self.live.insert(k, deleted.object);
+            }
+            Change::Purged { name } => {
+                self.deleted.remove(&key(&name));
+            }
+            Change::Restored { object } => {
+                self.live.insert(key(&object.name), object);
+            }
+        }
+        Ok(())
     }
 
     /// Forgets deleted objects whose purge date has passed.
     pub fn sweep(&mut self, now: i64) {
-        self.deleted.retain(|_, d| d.scheduled_purge_date > now);
+        let changes = &mut self.changes;
+        self.deleted.retain(|_, d| {
+            let keep = d.scheduled_purge_date > now;
+            if !keep {
+                changes.push(Change::Purged {
+                    name: d.object.name.clone(),
+                });
+            }
+            keep
+        });
     }
 
-    /// Adds a version (creating the object on first use) and returns the object and the new
-    /// version.
+    /// Adds a version (creating the object on first use) and returns the object's name and
+    /// the new version.
     pub fn set(
         &mut self,
         name: &str,
         new: NewVersion<P>,
         now: i64,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         self.sweep(now);
         let k = key(name);
         if self.deleted.contains_key(&k) {
@@ -242,10 +358,14 @@ impl<P: Clone> ObjectStore<P> {
         };
         let object = self.live.entry(k).or_insert_with(|| Object {
             name: name.to_owned(),
-            versions: Arc::default(),
+            versions: Vec::new(),
         });
-        Arc::make_mut(&mut object.versions).push(version.clone());
-        Ok((object.clone(), version))
+        object.versions.push(version.clone());
+        self.changes.push(Change::Version {
+            name: object.name.clone(),
+            version: version.clone(),
+        });
+        Ok((object.name.clone(), version))
     }
 
     /// A version (latest when `version` is `None`) for reading: disabled versions are refused.
@@ -253,7 +373,7 @@ impl<P: Clone> ObjectStore<P> {
         &self,
         name: &str,
         version: Option<&str>,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         let (object, found) = self.find(name, version)?;
         if !found.enabled {
             return Err(StoreError::Disabled);
@@ -266,7 +386,7 @@ impl<P: Clone> ObjectStore<P> {
         &self,
         name: &str,
         version: Option<&str>,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         let object = self
             .live
             .get(&key(name))
@@ -274,7 +394,7 @@ impl<P: Clone> ObjectStore<P> {
         let found = object
             .version(version)
             .ok_or_else(|| not_found(name, version))?;
-        Ok((object.clone(), found.clone()))
+        Ok((object.name.clone(), found.clone()))
     }
 
     /// Changes a version's attributes and tags, and its payload through `change`.
@@ -285,7 +405,7 @@ impl<P: Clone> ObjectStore<P> {
         update: VersionUpdate,
         change: impl FnOnce(&mut P),
         now: i64,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         let object = self
             .live
             .get_mut(&key(name))
@@ -298,7 +418,7 @@ impl<P: Clone> ObjectStore<P> {
                 .position(|s| s.version == v)
                 .ok_or_else(|| not_found(name, Some(v)))?,
         };
-        let target = &mut Arc::make_mut(&mut object.versions)[index];
+        let target = &mut object.versions[index];
         change(&mut target.payload);
         if let Some(tags) = update.tags {
             target.tags = Some(tags);
@@ -314,7 +434,11 @@ impl<P: Clone> ObjectStore<P> {
         }
         target.updated = now;
         let found = target.clone();
-        Ok((object.clone(), found))
+        self.changes.push(Change::Version {
+            name: object.name.clone(),
+            version: found.clone(),
+        });
+        Ok((object.name.clone(), found))
     }
 
     /// Live objects in name order (Key Vault lists lexicographically, §2.5).
@@ -328,7 +452,7 @@ impl<P: Clone> ObjectStore<P> {
     pub fn versions(&self, name: &str) -> Vec<Version<P>> {
         self.live
             .get(&key(name))
-            .map(|s| s.versions.to_vec())
+            .map(|s| s.versions.clone())
             .unwrap_or_default()
     }
 
@@ -347,6 +471,11 @@ impl<P: Clone> ObjectStore<P> {
             deleted_date: now,
             scheduled_purge_date: now + i64::from(retention.days) * 86_400,
         };
+        self.changes.push(Change::Deleted {
+            name: deleted.object.name.clone(),
+            deleted_date: deleted.deleted_date,
+            scheduled_purge_date: deleted.scheduled_purge_date,
+        });
         self.deleted.insert(k, deleted.clone());
         Ok(deleted)
     }
@@ -372,6 +501,9 @@ impl<P: Clone> ObjectStore<P> {
             .deleted
             .remove(&k)
             .ok_or_else(|| not_found(name, None))?;
+        self.changes.push(Change::Recovered {
+            name: deleted.object.name.clone(),
+        });
         self.live.insert(k, deleted.object.clone());
         Ok(deleted.object)
     }
@@ -386,7 +518,11 @@ impl<P: Clone> ObjectStore<P> {
         if retention.purge_protection {
             return Err(StoreError::PurgeProtected);
         }
-        self.deleted.remove(&k);
+        if let Some(purged) = self.deleted.remove(&k) {
+            self.changes.push(Change::Purged {
+                name: purged.object.name,
+            });
+        }
         Ok(())
     }
 
@@ -401,6 +537,9 @@ impl<P: Clone> ObjectStore<P> {
             });
         }
         self.live.insert(k, object.clone());
+        self.changes.push(Change::Restored {
+            object: object.clone(),
+        });
         Ok(object)
     }
 
@@ -441,8 +580,8 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
-        let (object, latest) = store.get("DB-PASS", None).unwrap();
-        assert_eq!(object.name, "Db-Pass");
+        let (name, latest) = store.get("DB-PASS", None).unwrap();
+        assert_eq!(name, "Db-Pass");
         assert_eq!(latest.payload, "b");
         assert_eq!(latest.version, second.version);
         assert_eq!(
@@ -541,6 +680,33 @@ mod tests {
         store.purge("s", 4, RETENTION).unwrap();
         let restored = store.restore(backup.clone(), 5).unwrap();
         assert_eq!(restored, backup);
+    }
+
+    #[test]
+    fn replaying_the_changes_onto_the_earlier_state_yields_the_later_one() {
+        let mut store = ObjectStore::default();
+        store.set("kept", value("a"), 0).unwrap();
+        store.set("gone", value("x"), 0).unwrap();
+        store.take_changes();
+        let mut replica = store.clone();
+        store.set("Kept", value("b"), 1).unwrap();
+        store
+            .update("kept", None, VersionUpdate::default(), |p| p.push('!'), 2)
+            .unwrap();
+        let backup = store.object("gone").unwrap();
+        store.delete("gone", 3, RETENTION).unwrap();
+        store.purge("gone", 4, RETENTION).unwrap();
+        store.restore(backup, 5).unwrap();
+        store.delete("kept", 6, RETENTION).unwrap();
+        store.recover("kept", 7).unwrap();
+        store.delete("gone", 8, RETENTION).unwrap();
+        store.sweep(8 + 90 * 86_400);
+        for change in store.take_changes() {
+            replica.apply(change).unwrap();
+        }
+        assert_eq!(replica.object("kept"), store.object("kept"));
+        assert_eq!(replica.versions("kept").len(), 2);
+        assert!(replica.object("gone").is_err() && replica.deleted("gone").is_err());
     }
 
     #[test]
