@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use fake_kit::Clock;
 
 use crate::audit::AuditLog;
@@ -48,7 +48,8 @@ impl Default for Settings {
 pub struct Vault {
     /// The lower-cased name, as journal records name it.
     key: String,
-    spec: RwLock<VaultSpec>,
+    /// Swapped whole on change, so every request reads it with a pointer copy.
+    spec: RwLock<Arc<VaultSpec>>,
     secrets: Mutex<SecretStore>,
     keys: Mutex<KeyStore>,
     journal: Option<Arc<Journal>>,
@@ -111,7 +112,7 @@ impl Vault {
         store.take_changes();
         Self {
             key: spec.name.to_ascii_lowercase(),
-            spec: RwLock::new(spec),
+            spec: RwLock::new(Arc::new(spec)),
             secrets: Mutex::new(store),
             keys: Mutex::new(KeyStore::default()),
             journal,
@@ -121,7 +122,7 @@ impl Vault {
     fn restore(state: VaultState, journal: Option<Arc<Journal>>) -> Result<Self, PersistError> {
         Ok(Self {
             key: state.spec.name.to_ascii_lowercase(),
-            spec: RwLock::new(state.spec),
+            spec: RwLock::new(Arc::new(state.spec)),
             secrets: Mutex::new(persist::rebuild(state.secrets)?),
             keys: Mutex::new(persist::rebuild(state.keys)?),
             journal,
@@ -136,7 +137,7 @@ impl Vault {
         MutexGuard<'_, SecretStore>,
         MutexGuard<'_, KeyStore>,
     ) {
-        let mut spec = self.spec();
+        let mut spec = VaultSpec::clone(&self.spec());
         // Seeds were planted when the vault was created; they are among the secrets now.
         spec.secrets.clear();
         (
@@ -146,9 +147,9 @@ impl Vault {
         )
     }
 
-    /// A copy of the configuration.
+    /// The configuration.
     #[must_use]
-    pub fn spec(&self) -> VaultSpec {
+    pub fn spec(&self) -> Arc<VaultSpec> {
         self.spec.read().expect("vault spec lock").clone()
     }
 
@@ -204,6 +205,8 @@ struct Inner {
     faults: Mutex<FaultPlan>,
     verifier: RwLock<Arc<TokenVerifier>>,
     settings: Settings,
+    /// `settings.service_version` as a header, validated once rather than per response.
+    service_version: Option<HeaderValue>,
     backup_key: BackupKey,
     journal: Option<Arc<Journal>>,
 }
@@ -289,6 +292,7 @@ impl AppState {
                 audit: AuditLog::default(),
                 faults: Mutex::new(FaultPlan::default()),
                 verifier: RwLock::new(Arc::new(TokenVerifier::none())),
+                service_version: HeaderValue::from_str(&settings.service_version).ok(),
                 settings,
                 backup_key,
                 journal,
@@ -390,6 +394,10 @@ impl AppState {
         &self.inner.settings
     }
 
+    pub(crate) fn service_version_header(&self) -> Option<&HeaderValue> {
+        self.inner.service_version.as_ref()
+    }
+
     pub(crate) fn backup_key(&self) -> &BackupKey {
         &self.inner.backup_key
     }
@@ -437,7 +445,7 @@ impl AppState {
             .read()
             .expect("vaults lock")
             .values()
-            .map(|v| v.spec().name)
+            .map(|v| v.spec().name.clone())
             .collect()
     }
 
@@ -448,7 +456,7 @@ impl AppState {
         let key = spec.name.to_ascii_lowercase();
         let mut vaults = self.inner.vaults.write().expect("vaults lock");
         if let Some(existing) = vaults.get(&key) {
-            *existing.spec.write().expect("vault spec lock") = spec;
+            *existing.spec.write().expect("vault spec lock") = Arc::new(spec);
             return Ok(false);
         }
         vaults.insert(
