@@ -61,13 +61,17 @@ pub use vault::{EmulatorConfig, VaultSpec};
 
 /// The HTTPS router: `/_emulator` admin routes, everything else the Key Vault data plane.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .merge(admin::routes())
-        .fallback(dataplane::handle)
-        .layer(axum::middleware::from_fn_with_state(
+        .fallback(dataplane::handle);
+    // In memory there is nothing to wait for: no layer, no boxed future per request.
+    if state.is_durable() {
+        router = router.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             persist::durable_writes,
-        ))
+        ));
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::common_headers,

@@ -774,9 +774,9 @@ impl Journal {
     }
 }
 
-/// Middleware: a successful mutating request is answered only once its change is on disk
-/// (journaled for the data plane, a compaction for `/_emulator`). A failed write answers 500,
-/// since the change may not survive a crash.
+/// Middleware of a durable state: a successful mutating request is answered only once its
+/// change is on disk (journaled for the data plane, a compaction for `/_emulator`). A failed
+/// write answers 500, since the change may not survive a crash.
 pub async fn durable_writes(
     State(state): State<AppState>,
     request: Request,
@@ -788,7 +788,7 @@ pub async fn durable_writes(
     );
     let admin = request.uri().path().starts_with("/_emulator");
     let response = next.run(request).await;
-    if !mutating || !state.is_durable() || !response.status().is_success() {
+    if !mutating || !response.status().is_success() {
         return response;
     }
     let persisting = state.clone();
