@@ -21,7 +21,11 @@
 //! Vaults come from a YAML/JSON file ([`vault::EmulatorConfig`]) and can be changed at run time
 //! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). With a state file
 //! ([`Settings::state_file`]) every acknowledged write is on disk before the response
-//! ([`persist`]), and [`AppState::from_snapshot`] starts from it again. Time is
+//! ([`persist`]): each store change is recorded as it is made (the store guard of
+//! [`state::Vault`] hands it to an append-only journal, fsynced with group commit), and
+//! compaction folds the journal into a fresh snapshot. [`Snapshot::load`] reads the snapshot
+//! and replays the journal, and [`AppState::from_snapshot`] starts from the result. Without a
+//! state file nothing is recorded and no durability layer runs. Time is
 //! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire and soft-deleted
 //! secrets are purged without sleeping.
 //!

@@ -7,16 +7,16 @@
 //! types (not the wire types): every vault's configuration, its secrets and keys with all
 //! versions (ids, timestamps, tags, attributes), soft-deleted objects with their deletion and
 //! purge dates, the default vault, and the backup-blob key (so backups taken before a restart
-//! still restore after it).
-//!
-//! `journalSeq` is the last journal record the snapshot includes.
+//! still restore after it), and `journalSeq`, the last journal record it includes.
+//! [`Snapshot::save`] (an import) removes the journal before writing the snapshot.
 //!
 //! The journal, `<state file stem>.journal` beside the snapshot, is JSON Lines: one [`Record`]
 //! per line, `{"seq":N,"vault":"<name>","<kind>":{"<change>":{...}}}`, where `<kind>` is
 //! `secrets` or `keys` and `<change>` one of `version` (a version as it now is, creating its
 //! object on first use), `deleted`, `recovered`, `purged` (also a sweep at the purge date) or
 //! `restored` (a whole object from a backup). [`Snapshot::load`] reads the snapshot and
-//! replays, in order, the records whose `seq` is above its `journalSeq`.
+//! replays, in order, the records whose `seq` is above its `journalSeq`; they must continue
+//! it without a gap.
 //!
 //! # Durability
 //!
@@ -285,7 +285,44 @@ impl From<KeyState> for KeyMaterial {
 
 impl Snapshot {
     /// Reads a state file and replays its journal; `None` when there is no state file yet.
+    /// Works beside a running fake (`harness export`): a compaction between reading the
+    /// snapshot and the journal shows as a gap in `seq`, and the pair is read again.
     pub fn load(path: &Path) -> Result<Option<Self>, PersistError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Some(snapshot) = Self::read(path)? else {
+                return Ok(None);
+            };
+            let mut records = read_journal(&journal_path(path))?;
+            records.retain(|r| r.seq > snapshot.journal_seq);
+            let continuous = records
+                .iter()
+                .zip(snapshot.journal_seq + 1..)
+                .all(|(record, seq)| record.seq == seq);
+            if !continuous {
+                if attempts < 3 {
+                    continue;
+                }
+                return Err(PersistError::Invalid(format!(
+                    "{}: the journal does not continue the snapshot (journalSeq {})",
+                    journal_path(path).display(),
+                    snapshot.journal_seq
+                )));
+            }
+            let Some(last) = records.last().map(|r| r.seq) else {
+                return Ok(Some(snapshot));
+            };
+            let state = AppState::from_snapshot(snapshot, Clock::system(), Settings::default())?;
+            state.replay(records)?;
+            return Ok(Some(Self {
+                journal_seq: last,
+                ..state.snapshot()
+            }));
+        }
+    }
+
+    fn read(path: &Path) -> Result<Option<Self>, PersistError> {
         let text = match std::fs::read(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -306,17 +343,7 @@ impl Snapshot {
                 found: snapshot.format,
             });
         }
-        let mut records = read_journal(&journal_path(path))?;
-        records.retain(|r| r.seq > snapshot.journal_seq);
-        let Some(last) = records.last().map(|r| r.seq) else {
-            return Ok(Some(snapshot));
-        };
-        let state = AppState::from_snapshot(snapshot, Clock::system(), Settings::default())?;
-        state.replay(records)?;
-        Ok(Some(Self {
-            journal_seq: last,
-            ..state.snapshot()
-        }))
+        Ok(Some(snapshot))
     }
 
     /// Makes `path` hold exactly this state (an import): the journal beside it is removed
@@ -971,6 +998,25 @@ mod tests {
             1,
             "the record is not applied twice"
         );
+    }
+
+    #[test]
+    fn a_journal_that_does_not_continue_the_snapshot_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let state = durable_state(dir.path());
+        let vault = state.vault("kv1").unwrap();
+        vault.secrets().set("a", value("1"), 10).unwrap();
+        vault.secrets().set("a", value("2"), 11).unwrap();
+        state.sync().unwrap();
+        let journal = dir.path().join("state.journal");
+        let text = std::fs::read_to_string(&journal).unwrap();
+        let second = text.lines().nth(1).unwrap();
+        std::fs::write(&journal, format!("{second}\n")).unwrap();
+        assert!(matches!(
+            Snapshot::load(&path),
+            Err(PersistError::Invalid(message)) if message.contains("does not continue")
+        ));
     }
 
     #[test]

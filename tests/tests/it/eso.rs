@@ -270,7 +270,7 @@ async fn federate(bench: &Bench, plane: &LocalPlane) -> ManagedIdentity {
         })
         .unwrap();
     let akv = bench.akv().state();
-    let mut spec = akv.vault(DEFAULT_VAULT).expect("default vault").spec();
+    let mut spec = (*akv.vault(DEFAULT_VAULT).expect("default vault").spec()).clone();
     spec.role_assignments.push(RoleAssignment {
         id: uuid::Uuid::new_v4(),
         principal_id: identity.principal_id,
