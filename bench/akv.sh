@@ -4,6 +4,8 @@
 # in memory (no state file: the default for tests and scenarios) and durable (`harness serve
 # --state-dir`: every acknowledged write journaled and fsynced). Prints req/s, p50, p99 and the
 # ratio to nginx per operation and concurrency level. Usage: bench/akv.sh [seconds-per-run]
+# AKV_BENCH_BIN=DIR measures the `harness` and `fake-akv` binaries in DIR (e.g. a copy of an
+# earlier build) instead of building the current tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -15,7 +17,8 @@ if ! need wrk || ! need nginx; then
     apt-get update -qq >/dev/null && apt-get install -y -qq wrk nginx-light >/dev/null
 fi
 
-cargo build --release -q -p harness -p fake-akv
+BIN="${AKV_BENCH_BIN:-target/release}"
+[ -n "${AKV_BENCH_BIN:-}" ] || cargo build --release -q -p harness -p fake-akv
 WORK="$(mktemp -d)"
 cleanup() {
     [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
@@ -27,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Durable: the whole bench (fake-aad, fake-akv with a state directory, proxy).
-target/release/harness serve --state-dir "$WORK/state" --env-file "$WORK/e.env" >/dev/null 2>"$WORK/serve.log" &
+"$BIN/harness" serve --state-dir "$WORK/state" --env-file "$WORK/e.env" >/dev/null 2>"$WORK/serve.log" &
 SERVE_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/e.env" ] && break; sleep 0.1; done
 value() { sed -n "s/^export $1='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$WORK/e.env"; }
@@ -36,7 +39,7 @@ TENANT="$(value AZURE_TENANT_ID)"; CLIENT="$(value AZURE_CLIENT_ID)"; SECRET="$(
 CA="$WORK/state/ca.pem"
 
 # In memory: the same vaults, trusting the same fake-aad, no state file.
-target/release/fake-akv --config "$WORK/state/vaults.json" --aad-url "$AAD" --aad-ca "$CA" \
+"$BIN/fake-akv" --config "$WORK/state/vaults.json" --aad-url "$AAD" --aad-ca "$CA" \
     --state-dir "$WORK/state" >"$WORK/memory.out" 2>"$WORK/memory.log" &
 MEMORY_PID=$!
 for _ in $(seq 100); do grep -q 'listening on' "$WORK/memory.out" 2>/dev/null && break; sleep 0.1; done
