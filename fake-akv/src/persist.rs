@@ -10,7 +10,7 @@
 //! still restore after it), and `journalSeq`, the last journal record it includes.
 //! [`Snapshot::save`] (an import) removes the journal before writing the snapshot.
 //!
-//! The journal, `<state file stem>.journal` beside the snapshot, is JSON Lines: one [`Record`]
+//! The journal, `<state file>.journal` beside the snapshot, is JSON Lines: one [`Record`]
 //! per line, `{"seq":N,"vault":"<name>","<kind>":{"<change>":{...}}}`, where `<kind>` is
 //! `secrets` or `keys` and `<change>` one of `version` (a version as it now is, creating its
 //! object on first use), `deleted`, `recovered`, `purged` (also a sweep at the purge date) or
@@ -606,10 +606,13 @@ impl Journaled for KeyMaterial {
     }
 }
 
-/// The journal beside a state file: `vault-state.json` → `vault-state.journal`.
+/// The journal beside a state file: `vault-state.json` → `vault-state.json.journal` (appended,
+/// so no state-file name can coincide with its own journal's).
 #[must_use]
 pub fn journal_path(state_file: &Path) -> PathBuf {
-    state_file.with_extension("journal")
+    let mut name = state_file.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
 }
 
 /// The records of a journal, in order; a torn last line is ignored, absence is no records.
@@ -885,7 +888,7 @@ mod tests {
     }
 
     fn journal_lines(dir: &Path) -> usize {
-        read_journal(&dir.join("state.journal")).unwrap().len()
+        read_journal(&dir.join("state.json.journal")).unwrap().len()
     }
 
     #[test]
@@ -911,7 +914,7 @@ mod tests {
         // A crash mid-append: part of a record, no newline.
         let mut journal = OpenOptions::new()
             .append(true)
-            .open(dir.path().join("state.journal"))
+            .open(dir.path().join("state.json.journal"))
             .unwrap();
         journal
             .write_all(br#"{"seq":5,"vault":"kv1","secr"#)
@@ -969,7 +972,7 @@ mod tests {
             .set("a", value("3"), 12)
             .unwrap();
         restarted.sync().unwrap();
-        let records = read_journal(&dir.path().join("state.journal")).unwrap();
+        let records = read_journal(&dir.path().join("state.json.journal")).unwrap();
         assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), [3]);
         let reloaded = Snapshot::load(&path).unwrap().unwrap();
         assert_eq!(reloaded, restarted.snapshot());
@@ -987,10 +990,10 @@ mod tests {
             .set("a", value("1"), 10)
             .unwrap();
         state.sync().unwrap();
-        let journal = std::fs::read(dir.path().join("state.journal")).unwrap();
+        let journal = std::fs::read(dir.path().join("state.json.journal")).unwrap();
         state.persist().unwrap();
         // A crash after the new snapshot's rename but before the journal was emptied.
-        std::fs::write(dir.path().join("state.journal"), journal).unwrap();
+        std::fs::write(dir.path().join("state.json.journal"), journal).unwrap();
         let loaded = Snapshot::load(&path).unwrap().unwrap();
         assert_eq!(loaded, state.snapshot());
         assert_eq!(
@@ -1009,7 +1012,7 @@ mod tests {
         vault.secrets().set("a", value("1"), 10).unwrap();
         vault.secrets().set("a", value("2"), 11).unwrap();
         state.sync().unwrap();
-        let journal = dir.path().join("state.journal");
+        let journal = dir.path().join("state.json.journal");
         let text = std::fs::read_to_string(&journal).unwrap();
         let second = text.lines().nth(1).unwrap();
         std::fs::write(&journal, format!("{second}\n")).unwrap();
