@@ -423,10 +423,11 @@ mod tests {
         let mut spec = default_azure();
         spec.cloud = crate::scenario::spec::CloudSpec::USGovernmentCloud;
         let mut bindings = Bindings::default();
-        World::build(&spec, OffsetDateTime::now_utc(), &mut bindings).unwrap();
+        let world = World::build(&spec, OffsetDateTime::now_utc(), &mut bindings).unwrap();
+        let name = &world.vault_names["my-key-vault"];
         assert_eq!(
             bindings.get("vaultUrl"),
-            Some("https://my-key-vault.vault.usgovcloudapi.net")
+            Some(format!("https://{name}.vault.usgovcloudapi.net").as_str())
         );
     }
 
