@@ -33,12 +33,13 @@
 //! covered return without writing. A write costs O(size of its change), not O(state).
 //!
 //! Compaction writes a fresh snapshot and empties the journal: at start, after every
-//! `/_emulator` write (vault configuration is not journaled), and when the journal has grown
-//! past the size of the last snapshot (at least [`COMPACT_AT_LEAST`] bytes), which keeps
-//! replay short and compaction amortised O(1) per write. It holds the file lock and every
-//! store lock while it captures the state and drops the buffered records (they are all in the
-//! capture), then writes the snapshot with [`fake_kit::durable::write_atomic`] (temp file,
-//! fsync, rename, fsync of the folder), and only then truncates the journal.
+//! `/_emulator` write (vault configuration is not journaled), at a clean shutdown, and when
+//! the journal has grown past the size of the last snapshot (at least [`COMPACT_AT_LEAST`]
+//! bytes), which keeps replay short and compaction amortised O(1) per write. It holds the file
+//! lock and every store lock while it captures the state and drops the buffered records (they
+//! are all in the capture), then writes the snapshot with
+//! [`fake_kit::durable::write_atomic`] (temp file, fsync, rename, fsync of the folder), and
+//! only then truncates the journal.
 //!
 //! Crash safety: before the rename the old snapshot and the whole journal are intact; after it
 //! the new snapshot includes every record still in the journal, which replay skips by `seq`.
