@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Throughput and latency of fake-akv (GET and SET secret, auth on, TLS, keep-alive) against
-# nginx serving a same-sized static JSON body over TLS on this machine. Prints a table and the
-# fake-akv/nginx ratio per concurrency level. Usage: bench/akv.sh [seconds-per-run]
+# nginx serving a same-sized static JSON body over TLS on this machine. fake-akv runs twice:
+# in memory (no state file: the default for tests and scenarios) and durable (`harness serve
+# --state-dir`: every acknowledged write journaled and fsynced). Prints req/s, p50, p99 and the
+# ratio to nginx per operation and concurrency level. Usage: bench/akv.sh [seconds-per-run]
+# AKV_BENCH_BIN=DIR measures the `harness` and `fake-akv` binaries in DIR (e.g. a copy of an
+# earlier build) instead of building the current tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -13,30 +17,43 @@ if ! need wrk || ! need nginx; then
     apt-get update -qq >/dev/null && apt-get install -y -qq wrk nginx-light >/dev/null
 fi
 
-cargo build --release -q -p harness
+BIN="${AKV_BENCH_BIN:-target/release}"
+[ -n "${AKV_BENCH_BIN:-}" ] || cargo build --release -q -p harness -p fake-akv
 WORK="$(mktemp -d)"
 cleanup() {
     [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
+    [ -n "${MEMORY_PID:-}" ] && kill "$MEMORY_PID" 2>/dev/null || true
     [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-target/release/harness serve --state-dir "$WORK/state" --env-file "$WORK/e.env" >/dev/null 2>"$WORK/serve.log" &
+# Durable: the whole bench (fake-aad, fake-akv with a state directory, proxy).
+"$BIN/harness" serve --state-dir "$WORK/state" --env-file "$WORK/e.env" >/dev/null 2>"$WORK/serve.log" &
 SERVE_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/e.env" ] && break; sleep 0.1; done
 value() { sed -n "s/^export $1='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$WORK/e.env"; }
-AAD="$(value FAKE_AAD_ENDPOINT)"; AKV="$(value FAKE_AKV_ENDPOINT)"
+AAD="$(value FAKE_AAD_ENDPOINT)"; DURABLE="$(value FAKE_AKV_ENDPOINT)"
 TENANT="$(value AZURE_TENANT_ID)"; CLIENT="$(value AZURE_CLIENT_ID)"; SECRET="$(value AZURE_CLIENT_SECRET)"
 CA="$WORK/state/ca.pem"
+
+# In memory: the same vaults, trusting the same fake-aad, no state file.
+"$BIN/fake-akv" --config "$WORK/state/vaults.json" --aad-url "$AAD" --aad-ca "$CA" \
+    --state-dir "$WORK/state" >"$WORK/memory.out" 2>"$WORK/memory.log" &
+MEMORY_PID=$!
+for _ in $(seq 100); do grep -q 'listening on' "$WORK/memory.out" 2>/dev/null && break; sleep 0.1; done
+MEMORY="$(sed -n 's/^fake-akv listening on //p' "$WORK/memory.out")"
+
 TOKEN="$(curl -sS --noproxy '*' --cacert "$CA" "$AAD/$TENANT/oauth2/v2.0/token" \
     -d grant_type=client_credentials -d "client_id=$CLIENT" --data-urlencode "client_secret=$SECRET" \
     --data-urlencode scope=https://vault.azure.net/.default | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
-curl -sS --noproxy '*' --cacert "$CA" -X PUT "$AKV/secrets/bench?api-version=7.6" \
-    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d '{"value":"a-benchmark-secret-value-of-ordinary-size"}' >/dev/null
-curl -sS --noproxy '*' --cacert "$CA" "$AKV/secrets/bench/?api-version=7.6" -H "Authorization: Bearer $TOKEN" >"$WORK/body.json"
+for AKV in "$MEMORY" "$DURABLE"; do
+    curl -sSf --noproxy '*' --cacert "$CA" -X PUT "$AKV/secrets/bench?api-version=7.6" \
+        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        -d '{"value":"a-benchmark-secret-value-of-ordinary-size"}' >/dev/null
+done
+curl -sSf --noproxy '*' --cacert "$CA" "$DURABLE/secrets/bench/?api-version=7.6" -H "Authorization: Bearer $TOKEN" >"$WORK/body.json"
 BODY_BYTES="$(wc -c <"$WORK/body.json")"
 
 # nginx: same body, TLS with an ECDSA P-256 certificate like fake-akv's, keep-alive on.
@@ -67,7 +84,7 @@ chmod 755 "$WORK" && chmod -R a+rX "$WORK/www"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 curl -sfk "https://127.0.0.1:$NGINX_PORT/secrets/bench/" >/dev/null || { cat "$WORK/nginx.error.log" >&2; exit 1; }
 
-cat >"$WORK/auth.lua" <<LUA
+cat >"$WORK/get.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 cat >"$WORK/set.lua" <<LUA
@@ -90,14 +107,23 @@ run() { # url script connections -> "rps p50 p99"
     if [ -n "$non2xx" ]; then echo "error: $non2xx non-2xx answers from $1" >&2; exit 1; fi
     echo "$rps $p50 $p99"
 }
+row() { # op conns target rps p50 p99 nginx-rps
+    printf '%-4s %-5s %-12s %12s %10s %10s %9s\n' "$1" "$2" "$3" "$4" "$5" "$6" \
+        "$(python3 -c "print(f'{$4/$7:.2f}')")"
+}
 
-echo "body: $BODY_BYTES bytes; $DURATION s per run; wrk 2 threads; 2 cores shared by client and server"
-printf '%-5s %-12s %12s %10s %10s %10s\n' conns target req/s p50 p99 vs-nginx
+echo "body: $BODY_BYTES bytes; $DURATION s per run; wrk 2 threads; 2 cores shared by client and server; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "nginx has no writes: its SET rows repeat its static GET, the ceiling a write is measured against"
+printf '%-4s %-5s %-12s %12s %10s %10s %9s\n' op conns target req/s p50 p99 vs-nginx
 for c in "${CONNECTIONS[@]}"; do
     read -r n_rps n_p50 n_p99 < <(run "https://127.0.0.1:$NGINX_PORT/secrets/bench/" "" "$c")
-    read -r g_rps g_p50 g_p99 < <(run "$AKV/secrets/bench/?api-version=7.6" "$WORK/auth.lua" "$c")
-    read -r s_rps s_p50 s_p99 < <(run "$AKV/secrets/bench?api-version=7.6" "$WORK/set.lua" "$c")
-    printf '%-5s %-12s %12s %10s %10s %10s\n' "$c" nginx-get "$n_rps" "$n_p50" "$n_p99" "1.00"
-    printf '%-5s %-12s %12s %10s %10s %10s\n' "$c" akv-get "$g_rps" "$g_p50" "$g_p99" "$(python3 -c "print(f'{$g_rps/$n_rps:.2f}')")"
-    printf '%-5s %-12s %12s %10s %10s %10s\n' "$c" akv-set "$s_rps" "$s_p50" "$s_p99" "$(python3 -c "print(f'{$s_rps/$n_rps:.2f}')")"
+    for op in GET SET; do
+        if [ "$op" = GET ]; then path="/secrets/bench/"; script="$WORK/get.lua"; else path="/secrets/bench"; script="$WORK/set.lua"; fi
+        row "$op" "$c" nginx "$n_rps" "$n_p50" "$n_p99" "$n_rps"
+        read -r rps p50 p99 < <(run "$MEMORY$path?api-version=7.6" "$script" "$c")
+        row "$op" "$c" akv-memory "$rps" "$p50" "$p99" "$n_rps"
+        read -r rps p50 p99 < <(run "$DURABLE$path?api-version=7.6" "$script" "$c")
+        row "$op" "$c" akv-durable "$rps" "$p50" "$p99" "$n_rps"
+    done
 done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -37,8 +37,4 @@ impl fake_kit::audit::Numbered for AuditEntry {
     fn set_seq(&mut self, seq: u64) {
         self.seq = seq;
     }
-
-    fn seq(&self) -> u64 {
-        self.seq
-    }
 }

@@ -25,10 +25,15 @@
 //! Vaults come from a YAML/JSON file ([`vault::EmulatorConfig`]) and can be changed at run time
 //! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). With a state file
 //! ([`Settings::state_file`]) every acknowledged write is on disk before the response
-//! ([`persist`]), and [`AppState::from_snapshot`] starts from it again. Time is
+//! ([`persist`]): each store change is recorded as it is made (the store guard of
+//! [`state::Vault`] hands it to an append-only journal, fsynced with group commit), and
+//! compaction folds the journal into a fresh snapshot. [`Snapshot::load`] reads the snapshot
+//! and replays the journal, and [`AppState::from_snapshot`] starts from the result. Without a
+//! state file nothing is recorded and no durability layer runs. Time is
 //! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire, soft-deleted
 //! secrets are purged and a vault's `deletionDelaySeconds` window (deletes, recovers and purges
-//! settling as Key Vault's do) passes without sleeping.
+//! settling as Key Vault's do) passes without sleeping. The window is not persisted: after a
+//! restart everything has settled.
 //!
 //! `tests/conformance/` holds Microsoft's recordings of the real service transcribed as cases
 //! the integration tests replay.
@@ -75,13 +80,17 @@ pub use vault::{EmulatorConfig, VaultSpec};
 
 /// The HTTPS router: `/_emulator` admin routes, everything else the Key Vault data plane.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .merge(admin::routes())
-        .fallback(dataplane::handle)
-        .layer(axum::middleware::from_fn_with_state(
+        .fallback(dataplane::handle);
+    // In memory there is nothing to wait for: no layer, no boxed future per request.
+    if state.is_durable() {
+        router = router.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             persist::durable_writes,
-        ))
+        ));
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::common_headers,

@@ -52,12 +52,13 @@ pub async fn common_headers(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    let request_id = Uuid::new_v4().to_string();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    let mut id = Uuid::encode_buffer();
+    let request_id = &*Uuid::new_v4().hyphenated().encode_lower(&mut id);
+    if let Ok(value) = HeaderValue::from_str(request_id) {
         set("x-ms-request-id", value);
     }
-    if let Ok(value) = HeaderValue::from_str(&state.settings().service_version) {
-        set("x-ms-keyvault-service-version", value);
+    if let Some(value) = state.service_version_header() {
+        set("x-ms-keyvault-service-version", value.clone());
     }
     if let Some(value) = region.and_then(|r| HeaderValue::from_str(&r).ok()) {
         set("x-ms-keyvault-region", value);

@@ -75,9 +75,18 @@ impl FakeAkv {
         &self.state
     }
 
-    /// Stops the listener gracefully.
+    /// Stops the listener gracefully, then, with a state file, writes a final snapshot:
+    /// vault configuration changed in-process ([`AppState::put_vault`]) has no journal record,
+    /// and reaches disk only by compaction.
     pub async fn shutdown(self) {
         self.served.shutdown().await;
+        let state = self.state;
+        let persisted = tokio::task::spawn_blocking(move || state.persist()).await;
+        match persisted {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "final snapshot not written"),
+            Err(error) => tracing::warn!(%error, "final snapshot not written"),
+        }
     }
 }
 

@@ -2,20 +2,23 @@
 //! The only state handlers receive.
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use fake_kit::Clock;
 
 use crate::audit::AuditLog;
 use crate::auth::token::TokenVerifier;
-use crate::certificates::store::CertificateStore;
-use crate::keys::store::KeyStore;
-use crate::persist::{self, PersistError, Persister, Snapshot, VaultState};
+use crate::certificates::store::{CertificateMaterial, CertificateStore};
+use crate::keys::store::{KeyMaterial, KeyStore};
+use crate::persist::{
+    self, Journal, Journaled, KindChange, PersistError, Record, Snapshot, VaultState,
+};
 use crate::secrets::backup::BackupKey;
 use crate::secrets::store::{NewSecretVersion, SecretStore, SecretValue};
-use crate::store::Retention;
+use crate::store::{ObjectStore, Retention};
 use crate::vault::{EmulatorConfig, SpecError, VaultSpec};
 
 /// Settings that are not per vault.
@@ -26,6 +29,8 @@ pub struct Settings {
     /// Authority base in the global cloud's 401 challenge.
     pub challenge_authority: String,
     /// Where the state is kept durably ([`crate::persist`]); in memory only when `None`.
+    /// Call [`AppState::persist`] once before serving: it writes the first snapshot and
+    /// starts the journal.
     pub state_file: Option<PathBuf>,
 }
 
@@ -42,14 +47,49 @@ impl Default for Settings {
 /// One vault: its configuration and its objects.
 #[derive(Debug)]
 pub struct Vault {
-    spec: RwLock<VaultSpec>,
+    /// The lower-cased name, as journal records name it.
+    key: String,
+    /// Swapped whole on change, so every request reads it with a pointer copy.
+    spec: RwLock<Arc<VaultSpec>>,
     secrets: Mutex<SecretStore>,
     keys: Mutex<KeyStore>,
     certificates: Mutex<CertificateStore>,
+    journal: Option<Arc<Journal>>,
+}
+
+/// A locked store of one vault; on release, the changes made through it go to the journal
+/// (while the lock is still held, so records of one object keep the store's order).
+pub struct StoreGuard<'a, P: Journaled> {
+    store: MutexGuard<'a, ObjectStore<P>>,
+    vault: &'a Vault,
+}
+
+impl<P: Journaled> Deref for StoreGuard<'_, P> {
+    type Target = ObjectStore<P>;
+    fn deref(&self) -> &ObjectStore<P> {
+        &self.store
+    }
+}
+
+impl<P: Journaled> DerefMut for StoreGuard<'_, P> {
+    fn deref_mut(&mut self) -> &mut ObjectStore<P> {
+        &mut self.store
+    }
+}
+
+impl<P: Journaled> Drop for StoreGuard<'_, P> {
+    fn drop(&mut self) {
+        let changes = self.store.take_changes();
+        if let Some(journal) = &self.vault.journal
+            && !changes.is_empty()
+        {
+            journal.append(&self.vault.key, &changes);
+        }
+    }
 }
 
 impl Vault {
-    fn new(spec: VaultSpec, now: i64) -> Self {
+    fn new(spec: VaultSpec, now: i64, journal: Option<Arc<Journal>>) -> Self {
         let mut store = SecretStore::default();
         for seed in &spec.secrets {
             let seeded = store.set(
@@ -70,22 +110,28 @@ impl Vault {
                 tracing::warn!(%error, secret = %seed.name, "seed secret not created");
             }
         }
+        // A new vault reaches disk in the snapshot its creation triggers, not in the journal.
+        store.take_changes();
         let vault = Self {
-            spec: RwLock::new(spec),
+            key: spec.name.to_ascii_lowercase(),
+            spec: RwLock::new(Arc::new(spec)),
             secrets: Mutex::new(store),
             keys: Mutex::new(KeyStore::default()),
             certificates: Mutex::new(CertificateStore::default()),
+            journal,
         };
         vault.configure_stores();
         vault
     }
 
-    fn restore(state: VaultState) -> Result<Self, PersistError> {
+    fn restore(state: VaultState, journal: Option<Arc<Journal>>) -> Result<Self, PersistError> {
         let vault = Self {
-            spec: RwLock::new(state.spec),
+            key: state.spec.name.to_ascii_lowercase(),
+            spec: RwLock::new(Arc::new(state.spec)),
             secrets: Mutex::new(persist::rebuild(state.secrets)?),
             keys: Mutex::new(persist::rebuild(state.keys)?),
             certificates: Mutex::new(persist::rebuild(state.certificates)?),
+            journal,
         };
         vault.configure_stores();
         Ok(vault)
@@ -93,11 +139,7 @@ impl Vault {
 
     /// Hands the spec's settings that the stores enforce to every object kind.
     fn configure_stores(&self) {
-        let delay = self
-            .spec
-            .read()
-            .expect("vault spec lock")
-            .deletion_delay_seconds;
+        let delay = self.spec().deletion_delay_seconds;
         self.secrets().set_deletion_delay(delay);
         self.keys().set_deletion_delay(delay);
         self.certificates().set_deletion_delay(delay);
@@ -111,21 +153,24 @@ impl Vault {
         self.certificates().sweep(now);
     }
 
-    fn capture(&self) -> VaultState {
-        let mut spec = self.spec();
+    /// Every store of the vault, locked at once, for a consistent capture. The order
+    /// (certificates first) is the one handlers follow: they never take the certificate lock
+    /// while holding a secret or key guard.
+    fn lock_all(&self) -> LockedVault<'_> {
+        let mut spec = VaultSpec::clone(&self.spec());
         // Seeds were planted when the vault was created; they are among the secrets now.
         spec.secrets.clear();
-        VaultState {
+        (
             spec,
-            secrets: persist::capture(&self.secrets()),
-            keys: persist::capture(&self.keys()),
-            certificates: persist::capture(&self.certificates()),
-        }
+            self.certificates.lock().expect("certificate store lock"),
+            self.secrets.lock().expect("secret store lock"),
+            self.keys.lock().expect("key store lock"),
+        )
     }
 
-    /// A copy of the configuration.
+    /// The configuration.
     #[must_use]
-    pub fn spec(&self) -> VaultSpec {
+    pub fn spec(&self) -> Arc<VaultSpec> {
         self.spec.read().expect("vault spec lock").clone()
     }
 
@@ -140,21 +185,38 @@ impl Vault {
     }
 
     /// The secret store, locked. Never hold the guard across an `.await`.
-    pub fn secrets(&self) -> MutexGuard<'_, SecretStore> {
-        self.secrets.lock().expect("secret store lock")
+    pub fn secrets(&self) -> StoreGuard<'_, SecretValue> {
+        StoreGuard {
+            store: self.secrets.lock().expect("secret store lock"),
+            vault: self,
+        }
     }
 
     /// The key store, locked. Never hold the guard across an `.await`.
-    pub fn keys(&self) -> MutexGuard<'_, KeyStore> {
-        self.keys.lock().expect("key store lock")
+    pub fn keys(&self) -> StoreGuard<'_, KeyMaterial> {
+        StoreGuard {
+            store: self.keys.lock().expect("key store lock"),
+            vault: self,
+        }
     }
 
-    /// The certificate store, locked. Never hold the guard across an `.await`, nor while
-    /// holding the secret or key store's guard.
-    pub fn certificates(&self) -> MutexGuard<'_, CertificateStore> {
-        self.certificates.lock().expect("certificate store lock")
+    /// The certificate store, locked. Never hold the guard across an `.await`, nor take it
+    /// while holding the secret or key store's guard.
+    pub fn certificates(&self) -> StoreGuard<'_, CertificateMaterial> {
+        StoreGuard {
+            store: self.certificates.lock().expect("certificate store lock"),
+            vault: self,
+        }
     }
 }
+
+/// A vault's spec and stores as [`Vault::lock_all`] holds them.
+type LockedVault<'a> = (
+    VaultSpec,
+    MutexGuard<'a, CertificateStore>,
+    MutexGuard<'a, SecretStore>,
+    MutexGuard<'a, KeyStore>,
+);
 
 /// What the next requests should fail with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -181,8 +243,10 @@ struct Inner {
     faults: Mutex<FaultPlan>,
     verifier: RwLock<Arc<TokenVerifier>>,
     settings: Settings,
+    /// `settings.service_version` as a header, validated once rather than per response.
+    service_version: Option<HeaderValue>,
     backup_key: BackupKey,
-    persister: Option<Persister>,
+    journal: Option<Arc<Journal>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -202,12 +266,13 @@ impl AppState {
         settings: Settings,
     ) -> Result<Self, SpecError> {
         let now = clock.unix();
+        let journal = journal(&settings, 0);
         let mut vaults = BTreeMap::new();
         for spec in config.vaults {
             spec.validate()?;
             vaults.insert(
                 spec.name.to_ascii_lowercase(),
-                Arc::new(Vault::new(spec, now)),
+                Arc::new(Vault::new(spec, now, journal.clone())),
             );
         }
         Ok(Self::assemble(
@@ -216,6 +281,7 @@ impl AppState {
             clock,
             settings,
             BackupKey::random(),
+            journal,
         ))
     }
 
@@ -226,6 +292,7 @@ impl AppState {
         settings: Settings,
     ) -> Result<Self, PersistError> {
         let key = BackupKey::from_bytes(snapshot.backup_key_bytes()?);
+        let journal = journal(&settings, snapshot.journal_seq);
         let mut vaults = BTreeMap::new();
         for vault in snapshot.vaults {
             vault
@@ -234,7 +301,7 @@ impl AppState {
                 .map_err(|e| PersistError::Invalid(e.to_string()))?;
             vaults.insert(
                 vault.spec.name.to_ascii_lowercase(),
-                Arc::new(Vault::restore(vault)?),
+                Arc::new(Vault::restore(vault, journal.clone())?),
             );
         }
         Ok(Self::assemble(
@@ -243,6 +310,7 @@ impl AppState {
             clock,
             settings,
             key,
+            journal,
         ))
     }
 
@@ -252,8 +320,8 @@ impl AppState {
         clock: Clock,
         settings: Settings,
         backup_key: BackupKey,
+        journal: Option<Arc<Journal>>,
     ) -> Self {
-        let persister = settings.state_file.clone().map(Persister::new);
         Self {
             inner: Arc::new(Inner {
                 vaults: RwLock::new(vaults),
@@ -262,45 +330,92 @@ impl AppState {
                 audit: AuditLog::default(),
                 faults: Mutex::new(FaultPlan::default()),
                 verifier: RwLock::new(Arc::new(TokenVerifier::none())),
+                service_version: HeaderValue::from_str(&settings.service_version).ok(),
                 settings,
                 backup_key,
-                persister,
+                journal,
             }),
         }
     }
 
-    /// The whole state as a [`Snapshot`].
+    /// The whole state as a [`Snapshot`], consistent across vaults and kinds.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
+        self.capture(|| self.inner.journal.as_ref().map_or(0, |j| j.seq()))
+    }
+
+    /// Captures every store under its lock, all at once, so no change (and no journal record)
+    /// happens between the first store and the last; `journal_seq` runs under those locks.
+    fn capture(&self, journal_seq: impl FnOnce() -> u64) -> Snapshot {
         let vaults = self.inner.vaults.read().expect("vaults lock");
+        let locked: Vec<_> = vaults.values().map(|v| v.lock_all()).collect();
+        let journal_seq = journal_seq();
         Snapshot {
             format: persist::FORMAT,
             default_vault: self.default_vault(),
             backup_key: Snapshot::encode_backup_key(self.inner.backup_key.to_bytes()),
-            vaults: vaults.values().map(|v| v.capture()).collect(),
+            journal_seq,
+            vaults: locked
+                .into_iter()
+                .map(|(spec, certificates, secrets, keys)| VaultState {
+                    spec,
+                    secrets: persist::capture(&secrets),
+                    keys: persist::capture(&keys),
+                    certificates: persist::capture(&certificates),
+                })
+                .collect(),
         }
     }
 
     /// Whether changes are persisted ([`Settings::state_file`]).
     #[must_use]
     pub fn is_durable(&self) -> bool {
-        self.inner.persister.is_some()
+        self.inner.journal.is_some()
     }
 
-    /// Makes every change made so far durable (blocking: call off the async runtime in
-    /// handlers). A no-op without a state file.
+    /// Writes a fresh snapshot and empties the journal (blocking: call off the async runtime
+    /// in handlers). A no-op without a state file.
     pub fn persist(&self) -> Result<(), PersistError> {
-        let Some(persister) = &self.inner.persister else {
+        let Some(journal) = &self.inner.journal else {
             return Ok(());
         };
-        let ticket = persister.ticket();
-        persister.persist_through(ticket, || self.snapshot())
+        journal.compact(|| self.capture(|| journal.cut()))
+    }
+
+    /// Makes every change made so far durable through the journal (blocking). A no-op
+    /// without a state file.
+    pub fn sync(&self) -> Result<(), PersistError> {
+        let Some(journal) = &self.inner.journal else {
+            return Ok(());
+        };
+        journal.sync_through(journal.seq(), || self.capture(|| journal.cut()))
+    }
+
+    /// Applies journal records, in order, to this state (replay at load).
+    pub(crate) fn replay(&self, records: Vec<Record>) -> Result<(), PersistError> {
+        for record in records {
+            // A write racing the removal of its vault; the vault is gone, so is the write.
+            let Some(vault) = self.vault(&record.vault) else {
+                continue;
+            };
+            let applied = match record.change {
+                KindChange::Secrets(change) => vault.secrets().apply(change.into_domain()?),
+                KindChange::Keys(change) => vault.keys().apply(change.into_domain()?),
+                KindChange::Certificates(change) => {
+                    vault.certificates().apply(change.into_domain()?)
+                }
+            };
+            applied.map_err(|e| {
+                PersistError::Invalid(format!("journal record {}: {e}", record.seq))
+            })?;
+        }
+        Ok(())
     }
 
     /// The state file, if any.
     #[must_use]
     pub fn state_file(&self) -> Option<&std::path::Path> {
-        self.inner.persister.as_ref().map(Persister::path)
+        self.inner.journal.as_deref().map(Journal::snapshot_path)
     }
 
     /// The clock.
@@ -319,6 +434,10 @@ impl AppState {
     #[must_use]
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    pub(crate) fn service_version_header(&self) -> Option<&HeaderValue> {
+        self.inner.service_version.as_ref()
     }
 
     pub(crate) fn backup_key(&self) -> &BackupKey {
@@ -368,7 +487,7 @@ impl AppState {
             .read()
             .expect("vaults lock")
             .values()
-            .map(|v| v.spec().name)
+            .map(|v| v.spec().name.clone())
             .collect()
     }
 
@@ -379,11 +498,18 @@ impl AppState {
         let key = spec.name.to_ascii_lowercase();
         let mut vaults = self.inner.vaults.write().expect("vaults lock");
         if let Some(existing) = vaults.get(&key) {
-            *existing.spec.write().expect("vault spec lock") = spec;
+            *existing.spec.write().expect("vault spec lock") = Arc::new(spec);
             existing.configure_stores();
             return Ok(false);
         }
-        vaults.insert(key, Arc::new(Vault::new(spec, self.inner.clock.unix())));
+        vaults.insert(
+            key,
+            Arc::new(Vault::new(
+                spec,
+                self.inner.clock.unix(),
+                self.inner.journal.clone(),
+            )),
+        );
         Ok(true)
     }
 
@@ -419,4 +545,11 @@ impl AppState {
         let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
         Some((status, plan.retry_after))
     }
+}
+
+fn journal(settings: &Settings, seq: u64) -> Option<Arc<Journal>> {
+    settings
+        .state_file
+        .clone()
+        .map(|path| Arc::new(Journal::new(path, seq)))
 }

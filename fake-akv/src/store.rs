@@ -1,5 +1,5 @@
-//! A vault's objects of one kind (secrets, keys or certificates): versions, common attributes, and the
-//! soft-delete state machine. Generic over what a version holds (`P`: a secret's value, a
+//! A vault's objects of one kind (secrets, keys or certificates): versions, common attributes,
+//! and the soft-delete state machine. Generic over what a version holds (`P`: a secret's value, a
 //! key's public material).
 //!
 //! No serde, no HTTP. Time comes in as Unix seconds from the caller's `Clock`. Names are
@@ -17,9 +17,13 @@
 //! commit `2f4e3ed443b3`). A store with a [deletion delay](ObjectStore::set_deletion_delay)
 //! keeps such a name *settling* until the delay has passed on the caller's clock; the default,
 //! 0, makes both take effect at once.
+//!
+//! Every mutation is also recorded as a [`Change`] (taken with [`ObjectStore::take_changes`]
+//! for the journal, replayed with [`ObjectStore::apply`]). Settling is not among them: it
+//! lives in memory only, so a store rebuilt from its changes has every delete, recover and
+//! purge settled, as after a restart.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -31,10 +35,9 @@ pub type Tags = BTreeMap<String, String>;
 pub struct Object<P> {
     /// The name as first created.
     pub name: String,
-    /// Shared so that handing an object to a handler (which only reads its name and one
-    /// version) costs a pointer copy, not a copy of every version; writers copy on write only
-    /// while such a hand-out is still alive.
-    versions: Arc<Vec<Version<P>>>,
+    /// Owned, never shared with readers (they get the name and one version), so a new version
+    /// is an amortised O(1) push however many versions exist and however many reads run.
+    versions: Vec<Version<P>>,
 }
 
 /// One immutable payload with its mutable attributes.
@@ -106,6 +109,44 @@ pub struct Retention {
     pub purge_protection: bool,
 }
 
+/// One effect of a mutation on one name, in the order the store made them: what a journal
+/// records, and what [`ObjectStore::apply`] replays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change<P> {
+    /// A version was added (creating the object, named `name`, on first use) or its
+    /// attributes changed; the object may be live or soft-deleted.
+    Version {
+        /// The object's name as first created.
+        name: String,
+        /// The version as it now is.
+        version: Version<P>,
+    },
+    /// The object was soft-deleted (or its dates changed).
+    Deleted {
+        /// The name.
+        name: String,
+        /// When it was deleted.
+        deleted_date: i64,
+        /// When it disappears for good.
+        scheduled_purge_date: i64,
+    },
+    /// The soft-deleted object is live again.
+    Recovered {
+        /// The name.
+        name: String,
+    },
+    /// The soft-deleted object is gone for good (purged, or swept at its purge date).
+    Purged {
+        /// The name.
+        name: String,
+    },
+    /// A whole object arrived from a backup.
+    Restored {
+        /// The object.
+        object: Object<P>,
+    },
+}
+
 /// Why a store operation was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -161,10 +202,7 @@ impl<P> Object<P> {
     /// An object restored from a backup. `None` when `versions` is empty.
     #[must_use]
     pub fn from_versions(name: String, versions: Vec<Version<P>>) -> Option<Self> {
-        (!versions.is_empty()).then_some(Self {
-            name,
-            versions: Arc::new(versions),
-        })
+        (!versions.is_empty()).then_some(Self { name, versions })
     }
 
     /// The latest version.
@@ -206,6 +244,8 @@ pub struct ObjectStore<P> {
     settling: BTreeMap<String, i64>,
     /// Seconds a delete or recover takes to settle.
     deletion_delay: i64,
+    /// Changes made since the last [`ObjectStore::take_changes`].
+    changes: Vec<Change<P>>,
 }
 
 impl<P> Default for ObjectStore<P> {
@@ -215,6 +255,7 @@ impl<P> Default for ObjectStore<P> {
             deleted: BTreeMap::new(),
             settling: BTreeMap::new(),
             deletion_delay: 0,
+            changes: Vec::new(),
         }
     }
 }
@@ -244,6 +285,77 @@ impl<P: Clone> ObjectStore<P> {
         }
     }
 
+    /// The changes made since the last call, oldest first.
+    pub fn take_changes(&mut self) -> Vec<Change<P>> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Replays a change another store made (journal recovery). Replaying the changes of a
+    /// store, in order, onto a copy of its earlier state yields its later state, with every
+    /// delete, recover and purge settled (settling is not persisted).
+    pub fn apply(&mut self, change: Change<P>) -> Result<(), StoreError> {
+        match change {
+            Change::Version { name, version } => {
+                let k = key(&name);
+                let object = match self.deleted.get_mut(&k) {
+                    Some(deleted) => &mut deleted.object,
+                    None => self.live.entry(k).or_insert_with(|| Object {
+                        name,
+                        versions: Vec::new(),
+                    }),
+                };
+                match object
+                    .versions
+                    .iter_mut()
+                    .rev()
+                    .find(|v| v.version == version.version)
+                {
+                    Some(existing) => *existing = version,
+                    None => object.versions.push(version),
+                }
+            }
+            Change::Deleted {
+                name,
+                deleted_date,
+                scheduled_purge_date,
+            } => {
+                let k = key(&name);
+                let object = match self.live.remove(&k) {
+                    Some(object) => object,
+                    None => {
+                        self.deleted
+                            .remove(&k)
+                            .ok_or_else(|| not_found(&name, None))?
+                            .object
+                    }
+                };
+                self.deleted.insert(
+                    k,
+                    Deleted {
+                        object,
+                        deleted_date,
+                        scheduled_purge_date,
+                    },
+                );
+            }
+            Change::Recovered { name } => {
+                let k = key(&name);
+                let deleted = self
+                    .deleted
+                    .remove(&k)
+                    .ok_or_else(|| not_found(&name, None))?;
+                self.live.insert(k, deleted.object);
+            }
+            Change::Purged { name } => {
+                self.deleted.remove(&key(&name));
+            }
+            Change::Restored { object } => {
+                self.live.insert(key(&object.name), object);
+            }
+        }
+        Ok(())
+    }
+
     /// How long deletes and recovers take to settle from now on (the vault's
     /// `deletionDelaySeconds`); changes already in progress keep their time.
     pub fn set_deletion_delay(&mut self, seconds: u32) {
@@ -255,7 +367,16 @@ impl<P: Clone> ObjectStore<P> {
     /// the request's time first.
     pub fn sweep(&mut self, now: i64) {
         self.settling.retain(|_, until| *until > now);
-        self.deleted.retain(|_, d| d.scheduled_purge_date > now);
+        let changes = &mut self.changes;
+        self.deleted.retain(|_, d| {
+            let keep = d.scheduled_purge_date > now;
+            if !keep {
+                changes.push(Change::Purged {
+                    name: d.object.name.clone(),
+                });
+            }
+            keep
+        });
     }
 
     fn settled(&self, k: &str) -> bool {
@@ -274,14 +395,14 @@ impl<P: Clone> ObjectStore<P> {
         self.live.get(&k).filter(|_| self.settled(&k))
     }
 
-    /// Adds a version (creating the object on first use) and returns the object and the new
-    /// version.
+    /// Adds a version (creating the object on first use) and returns the object's name and
+    /// the new version.
     pub fn set(
         &mut self,
         name: &str,
         new: NewVersion<P>,
         now: i64,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         self.set_version(name, new_version_id(), new, now)
     }
 
@@ -293,7 +414,7 @@ impl<P: Clone> ObjectStore<P> {
         version: String,
         new: NewVersion<P>,
         now: i64,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         self.sweep(now);
         let k = key(name);
         if self.deleted.contains_key(&k) && self.settled(&k) {
@@ -319,10 +440,14 @@ impl<P: Clone> ObjectStore<P> {
         };
         let object = self.live.entry(k).or_insert_with(|| Object {
             name: name.to_owned(),
-            versions: Arc::default(),
+            versions: Vec::new(),
         });
-        Arc::make_mut(&mut object.versions).push(version.clone());
-        Ok((object.clone(), version))
+        object.versions.push(version.clone());
+        self.changes.push(Change::Version {
+            name: object.name.clone(),
+            version: version.clone(),
+        });
+        Ok((object.name.clone(), version))
     }
 
     /// A version (latest when `version` is `None`) for reading: disabled versions are refused.
@@ -330,7 +455,7 @@ impl<P: Clone> ObjectStore<P> {
         &self,
         name: &str,
         version: Option<&str>,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         let (object, found) = self.find(name, version)?;
         if !found.enabled {
             return Err(StoreError::Disabled);
@@ -343,12 +468,12 @@ impl<P: Clone> ObjectStore<P> {
         &self,
         name: &str,
         version: Option<&str>,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         let object = self.visible(name).ok_or_else(|| not_found(name, version))?;
         let found = object
             .version(version)
             .ok_or_else(|| not_found(name, version))?;
-        Ok((object.clone(), found.clone()))
+        Ok((object.name.clone(), found.clone()))
     }
 
     /// Changes a version's attributes and tags, and its payload through `change`.
@@ -359,7 +484,7 @@ impl<P: Clone> ObjectStore<P> {
         update: VersionUpdate,
         change: impl FnOnce(&mut P),
         now: i64,
-    ) -> Result<(Object<P>, Version<P>), StoreError> {
+    ) -> Result<(String, Version<P>), StoreError> {
         let k = key(name);
         if !self.settled(&k) {
             return Err(not_found(name, version));
@@ -376,7 +501,7 @@ impl<P: Clone> ObjectStore<P> {
                 .position(|s| s.version == v)
                 .ok_or_else(|| not_found(name, Some(v)))?,
         };
-        let target = &mut Arc::make_mut(&mut object.versions)[index];
+        let target = &mut object.versions[index];
         change(&mut target.payload);
         if let Some(tags) = update.tags {
             target.tags = Some(tags);
@@ -392,7 +517,11 @@ impl<P: Clone> ObjectStore<P> {
         }
         target.updated = now;
         let found = target.clone();
-        Ok((object.clone(), found))
+        self.changes.push(Change::Version {
+            name: object.name.clone(),
+            version: found.clone(),
+        });
+        Ok((object.name.clone(), found))
     }
 
     /// Whether a live object clients can see has this name.
@@ -420,7 +549,7 @@ impl<P: Clone> ObjectStore<P> {
     #[must_use]
     pub fn versions(&self, name: &str) -> Vec<Version<P>> {
         self.visible(name)
-            .map(|s| s.versions.to_vec())
+            .map(|s| s.versions.clone())
             .unwrap_or_default()
     }
 
@@ -442,6 +571,11 @@ impl<P: Clone> ObjectStore<P> {
             deleted_date: now,
             scheduled_purge_date: now + i64::from(retention.days) * 86_400,
         };
+        self.changes.push(Change::Deleted {
+            name: deleted.object.name.clone(),
+            deleted_date: deleted.deleted_date,
+            scheduled_purge_date: deleted.scheduled_purge_date,
+        });
         self.deleted.insert(k.clone(), deleted.clone());
         self.start_settling(k, now);
         Ok(deleted)
@@ -482,6 +616,9 @@ impl<P: Clone> ObjectStore<P> {
             .deleted
             .remove(&k)
             .ok_or_else(|| not_found(name, None))?;
+        self.changes.push(Change::Recovered {
+            name: deleted.object.name.clone(),
+        });
         self.live.insert(k.clone(), deleted.object.clone());
         self.start_settling(k, now);
         Ok(deleted.object)
@@ -507,7 +644,11 @@ impl<P: Clone> ObjectStore<P> {
         if retention.purge_protection {
             return Err(StoreError::PurgeProtected);
         }
-        self.deleted.remove(&k);
+        if let Some(purged) = self.deleted.remove(&k) {
+            self.changes.push(Change::Purged {
+                name: purged.object.name,
+            });
+        }
         // Purges settle too: Key Vault refuses a restore of the name right after a purge
         // (409, then 200 seconds later: `test_backup_restore[7.6].json`).
         self.start_settling(k, now);
@@ -525,6 +666,9 @@ impl<P: Clone> ObjectStore<P> {
             });
         }
         self.live.insert(k, object.clone());
+        self.changes.push(Change::Restored {
+            object: object.clone(),
+        });
         Ok(object)
     }
 
@@ -564,8 +708,8 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
-        let (object, latest) = store.get("DB-PASS", None).unwrap();
-        assert_eq!(object.name, "Db-Pass");
+        let (name, latest) = store.get("DB-PASS", None).unwrap();
+        assert_eq!(name, "Db-Pass");
         assert_eq!(latest.payload, "b");
         assert_eq!(latest.version, second.version);
         assert_eq!(
@@ -717,6 +861,61 @@ mod tests {
         );
         store.sweep(24);
         store.restore(backup, 24).unwrap();
+    }
+
+    #[test]
+    fn replaying_the_changes_onto_the_earlier_state_yields_the_later_one() {
+        let mut store = ObjectStore::default();
+        store.set("kept", value("a"), 0).unwrap();
+        store.set("gone", value("x"), 0).unwrap();
+        store.take_changes();
+        let mut replica = store.clone();
+        store.set("Kept", value("b"), 1).unwrap();
+        store
+            .update("kept", None, VersionUpdate::default(), |p| p.push('!'), 2)
+            .unwrap();
+        let backup = store.object("gone").unwrap();
+        store.delete("gone", 3, RETENTION).unwrap();
+        store.purge("gone", 4, RETENTION).unwrap();
+        store.restore(backup, 5).unwrap();
+        store.delete("kept", 6, RETENTION).unwrap();
+        store.recover("kept", 7).unwrap();
+        store.delete("gone", 8, RETENTION).unwrap();
+        store.sweep(8 + 90 * 86_400);
+        for change in store.take_changes() {
+            replica.apply(change).unwrap();
+        }
+        assert_eq!(replica.object("kept"), store.object("kept"));
+        assert_eq!(replica.versions("kept").len(), 2);
+        assert!(replica.object("gone").is_err() && replica.deleted("gone").is_err());
+    }
+
+    #[test]
+    fn replaying_changes_made_while_settling_yields_the_settled_state() {
+        let mut store = ObjectStore::default();
+        store.set_deletion_delay(60);
+        store.set("recovered", value("a"), 0).unwrap();
+        store.set("deleted", value("b"), 0).unwrap();
+        store.set("purged", value("c"), 0).unwrap();
+        store.delete("recovered", 1, RETENTION).unwrap();
+        store.delete("deleted", 1, RETENTION).unwrap();
+        store.delete("purged", 1, RETENTION).unwrap();
+        store.sweep(61);
+        store.recover("recovered", 61).unwrap();
+        store.purge("purged", 61, RETENTION).unwrap();
+        // Nothing has settled yet in the store that made the changes.
+        assert!(store.object("recovered").is_err());
+        assert!(store.set("purged", value("d"), 62).is_err());
+
+        let mut replica = ObjectStore::default();
+        for change in store.take_changes() {
+            replica.apply(change).unwrap();
+        }
+        assert_eq!(replica.get("recovered", None).unwrap().1.payload, "a");
+        assert_eq!(replica.listed_deleted().count(), 1);
+        assert!(replica.deleted("deleted").is_ok());
+        assert!(replica.purge("deleted", 62, RETENTION).is_ok());
+        assert!(replica.set("purged", value("d"), 62).is_ok());
     }
 
     #[test]

@@ -7,20 +7,22 @@ use std::sync::{Arc, Mutex};
 pub trait Numbered {
     /// Sets the entry's position (from 1).
     fn set_seq(&mut self, seq: u64);
-    /// The entry's position.
-    fn seq(&self) -> u64;
 }
+
+/// Entries per chunk: the log grows by whole chunks, so an append never moves old entries
+/// (a single `Vec` would copy the whole log, under the lock, at every doubling).
+const CHUNK: usize = 4096;
 
 /// The shared log; clones share the same entries.
 #[derive(Debug)]
 pub struct AuditLog<E> {
-    entries: Arc<Mutex<Vec<E>>>,
+    chunks: Arc<Mutex<Vec<Vec<E>>>>,
 }
 
 impl<E> Clone for AuditLog<E> {
     fn clone(&self) -> Self {
         Self {
-            entries: self.entries.clone(),
+            chunks: self.chunks.clone(),
         }
     }
 }
@@ -28,7 +30,7 @@ impl<E> Clone for AuditLog<E> {
 impl<E> Default for AuditLog<E> {
     fn default() -> Self {
         Self {
-            entries: Arc::default(),
+            chunks: Arc::default(),
         }
     }
 }
@@ -36,18 +38,38 @@ impl<E> Default for AuditLog<E> {
 impl<E: Numbered + Clone> AuditLog<E> {
     /// Appends an entry, numbering it.
     pub fn record(&self, mut entry: E) {
-        let mut entries = self.entries.lock().expect("audit lock");
-        entry.set_seq(entries.len() as u64 + 1);
-        entries.push(entry);
+        let mut chunks = self.chunks.lock().expect("audit lock");
+        let full = chunks.last().is_none_or(|c| c.len() == CHUNK);
+        if full {
+            chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let seq = ((chunks.len() - 1) * CHUNK) as u64;
+        let last = chunks.last_mut().expect("a chunk was just ensured");
+        entry.set_seq(seq + last.len() as u64 + 1);
+        last.push(entry);
+    }
+
+    /// The `seq` of the newest entry (0 when there is none): a mark to read
+    /// [`AuditLog::since`] from later.
+    #[must_use]
+    pub fn end(&self) -> u64 {
+        let chunks = self.chunks.lock().expect("audit lock");
+        chunks
+            .last()
+            .map_or(0, |last| ((chunks.len() - 1) * CHUNK + last.len()) as u64)
     }
 
     /// Entries after `since` (a `seq`), oldest first.
     #[must_use]
     pub fn since(&self, since: u64) -> Vec<E> {
-        let entries = self.entries.lock().expect("audit lock");
-        entries
+        let chunks = self.chunks.lock().expect("audit lock");
+        // Entry `seq` sits at index `seq - 1`: skip straight to the first one wanted.
+        let skip = usize::try_from(since).unwrap_or(usize::MAX);
+        chunks
             .iter()
-            .filter(|e| e.seq() > since)
+            .skip(skip / CHUNK)
+            .flatten()
+            .skip(skip % CHUNK)
             .cloned()
             .collect()
     }
@@ -64,9 +86,6 @@ mod tests {
         fn set_seq(&mut self, seq: u64) {
             self.0 = seq;
         }
-        fn seq(&self) -> u64 {
-            self.0
-        }
     }
 
     #[test]
@@ -77,5 +96,20 @@ mod tests {
         shared.record(Entry(0, "b"));
         assert_eq!(log.since(0), vec![Entry(1, "a"), Entry(2, "b")]);
         assert_eq!(log.since(1), vec![Entry(2, "b")]);
+        assert!(log.since(5).is_empty());
+        assert_eq!(log.end(), 2);
+    }
+
+    #[test]
+    fn reads_across_chunks_start_at_the_right_entry() {
+        let log = AuditLog::default();
+        for _ in 0..CHUNK + 10 {
+            log.record(Entry(0, "x"));
+        }
+        let tail = log.since(CHUNK as u64 - 1);
+        assert_eq!(tail.len(), 11);
+        assert_eq!(tail.first().map(|e| e.0), Some(CHUNK as u64));
+        assert_eq!(tail.last().map(|e| e.0), Some(CHUNK as u64 + 10));
+        assert_eq!(log.end(), CHUNK as u64 + 10);
     }
 }

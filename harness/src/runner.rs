@@ -219,8 +219,8 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         }
     }
     let world = resolve_world(scenario, cx, clock.now(), &mut bindings)?;
-    let audit_mark = audit_end(bench.akv().state().audit());
-    let aad_audit_mark = audit_end(bench.aad().state().audit());
+    let audit_mark = bench.akv().state().audit().end();
+    let aad_audit_mark = bench.aad().state().audit().end();
     install(bench, &world)?;
 
     let env = client_env(bench, &bindings);
@@ -305,13 +305,6 @@ fn client_env(bench: &Bench, bindings: &Bindings) -> Vec<(String, String)> {
         }
     }
     env
-}
-
-/// The position of the newest record in `log`.
-fn audit_end<E: fake_kit::audit::Numbered + Clone>(log: &fake_kit::audit::AuditLog<E>) -> u64 {
-    log.since(0)
-        .last()
-        .map_or(0, fake_kit::audit::Numbered::seq)
 }
 
 /// Empties the fakes of the bench's starting world, which no scenario asked for.

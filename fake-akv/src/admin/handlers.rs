@@ -30,7 +30,7 @@ pub(super) async fn list_vaults(State(state): State<AppState>) -> Json<Vec<Vault
             .vault_names()
             .iter()
             .filter_map(|n| state.vault(n))
-            .map(|v| v.spec())
+            .map(|v| VaultSpec::clone(&v.spec()))
             .collect(),
     )
 }
@@ -41,7 +41,7 @@ pub(super) async fn get_vault(
 ) -> Result<Json<VaultSpec>, Response> {
     state
         .vault(&name)
-        .map(|v| Json(v.spec()))
+        .map(|v| Json(VaultSpec::clone(&v.spec())))
         .ok_or_else(|| admin_error(StatusCode::NOT_FOUND, format!("vault {name} not found")))
 }
 

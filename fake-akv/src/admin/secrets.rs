@@ -139,8 +139,8 @@ pub(super) async fn get_secret(
 ) -> Result<Json<AdminSecret>, Response> {
     let vault = vault(&state, &vault_name)?;
     let store = vault.secrets();
-    if let Ok((secret, version)) = store.find(&name, None) {
-        return Ok(Json(AdminSecret::new(&secret, &version, None)));
+    if let Ok(secret) = store.object(&name) {
+        return Ok(Json(AdminSecret::new(&secret, secret.latest(), None)));
     }
     let deleted = store.deleted(&name).map_err(|e| store_error(&e))?;
     Ok(Json(AdminSecret::new(
@@ -159,8 +159,8 @@ pub(super) async fn set_secret(
     checked_name(&name)?;
     let vault = vault(&state, &vault_name)?;
     let now = state.clock().unix();
-    let (secret, version) = vault
-        .secrets()
+    let mut store = vault.secrets();
+    let (name, version) = store
         .set(
             &name,
             NewSecretVersion {
@@ -174,6 +174,7 @@ pub(super) async fn set_secret(
             now,
         )
         .map_err(|e| store_error(&e))?;
+    let secret = store.object(&name).map_err(|e| store_error(&e))?;
     Ok(Json(AdminSecret::new(&secret, &version, None)))
 }
 
@@ -185,8 +186,8 @@ pub(super) async fn update_secret(
     let update = body(update)?;
     let vault = vault(&state, &vault_name)?;
     let now = state.clock().unix();
-    let (secret, version) = vault
-        .secrets()
+    let mut store = vault.secrets();
+    let (name, version) = store
         .update(
             &name,
             None,
@@ -199,6 +200,7 @@ pub(super) async fn update_secret(
             now,
         )
         .map_err(|e| store_error(&e))?;
+    let secret = store.object(&name).map_err(|e| store_error(&e))?;
     Ok(Json(AdminSecret::new(&secret, &version, None)))
 }
 

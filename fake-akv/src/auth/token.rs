@@ -2,7 +2,7 @@
 //! claim checks (issuer, audience, lifetime) against the shared clock.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -90,7 +90,8 @@ pub struct TokenVerifier {
     /// Tokens whose signature already checked out. A signature does not change with time, so
     /// a client presenting the same bearer token again (every SDK does, until it expires) skips
     /// the RSA verification; expiry and the other claim checks still run on every request.
-    verified: RwLock<HashMap<String, TokenClaims>>,
+    /// Shared, so a hit costs a pointer copy rather than a copy of every claim.
+    verified: RwLock<HashMap<String, Arc<TokenClaims>>>,
 }
 
 /// Verified tokens kept before the cache starts over (each a few hundred bytes).
@@ -150,16 +151,16 @@ impl TokenVerifier {
     }
 
     /// Checks the RS256 signature and returns the claims; claim semantics are the caller's.
-    pub async fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<TokenClaims>, TokenError> {
         if let Some(claims) = self.verified.read().expect("verified lock").get(token) {
-            return Ok(claims.clone());
+            return Ok(Arc::clone(claims));
         }
-        let claims = self.verify_signature(token).await?;
+        let claims = Arc::new(self.verify_signature(token).await?);
         let mut verified = self.verified.write().expect("verified lock");
         if verified.len() >= VERIFIED_CAPACITY {
             verified.clear();
         }
-        verified.insert(token.to_owned(), claims.clone());
+        verified.insert(token.to_owned(), Arc::clone(&claims));
         Ok(claims)
     }
 

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use super::CertificateOperation;
 use super::backup::CertificateBackup;
 use super::store::{
-    Certificate, CertificateMaterial, CertificateStore, CertificateVersion, IssuancePolicy,
-    IssuanceRequest, Issued, issue_self_signed, policy_of, read_import,
+    CertificateMaterial, CertificateVersion, IssuancePolicy, IssuanceRequest, Issued,
+    issue_self_signed, policy_of, read_import,
 };
 use super::wire::{
     CertificateBundle, CertificateCreateParameters, CertificateImportParameters, CertificateItem,
@@ -29,6 +29,7 @@ use crate::extract::json_body;
 use crate::reply;
 use crate::secrets::store::SecretValue;
 use crate::secrets::wire::BackupBlob;
+use crate::state::StoreGuard;
 use crate::store::{NewVersion, StoreError, Tags, VersionUpdate, new_version_id};
 
 /// Runs `operation`.
@@ -95,7 +96,7 @@ fn store_error(cx: &RequestContext<'_>) -> impl Fn(StoreError) -> AkvError {
     move |e| AkvError::from_store(e, &base, ObjectKind::Certificates)
 }
 
-fn swept<'a>(cx: &RequestContext<'a>) -> std::sync::MutexGuard<'a, CertificateStore> {
+fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, CertificateMaterial> {
     let mut store = cx.vault.certificates();
     store.sweep(cx.now);
     store
@@ -103,12 +104,12 @@ fn swept<'a>(cx: &RequestContext<'a>) -> std::sync::MutexGuard<'a, CertificateSt
 
 fn bundle(
     cx: &RequestContext<'_>,
-    cert: &Certificate,
+    name: &str,
     version: &CertificateVersion,
     with_policy: bool,
 ) -> Response {
     reply::ok(&CertificateBundle::from_domain(
-        cert,
+        name,
         version,
         &cx.id_base(),
         cx.recovery(),
@@ -147,7 +148,7 @@ fn store_new(
     cx: &RequestContext<'_>,
     name: &str,
     new: NewCertificate,
-) -> Result<(Certificate, CertificateVersion), AkvError> {
+) -> Result<(String, CertificateVersion), AkvError> {
     let version = new_version_id();
     let NewCertificate {
         issued,
@@ -234,7 +235,7 @@ pub fn create_certificate(
         request_id: new_version_id(),
         csr,
     };
-    let (cert, _) = store_new(
+    let (cert_name, _) = store_new(
         cx,
         name,
         NewCertificate {
@@ -245,12 +246,12 @@ pub fn create_certificate(
             tags: params.tags,
         },
     )?;
-    let body = operation_body(cx, &cert.name, "Self", &request, false);
+    let body = operation_body(cx, &cert_name, "Self", &request, false);
     let mut response = reply::json(StatusCode::ACCEPTED, &body);
     let location = format!(
         "{}/certificates/{}/pending?api-version={}&request_id={}",
         cx.id_base(),
-        cert.name,
+        cert_name,
         cx.api_version,
         request.request_id
     );
@@ -294,7 +295,7 @@ pub fn get_certificate_operation(
     cx: &RequestContext<'_>,
     name: &str,
 ) -> Result<Response, AkvError> {
-    let (cert, latest) = cx
+    let (cert_name, latest) = cx
         .vault
         .certificates()
         .find(name, None)
@@ -306,7 +307,7 @@ pub fn get_certificate_operation(
         .ok_or_else(|| AkvError::PendingCertificateNotFound(name.to_owned()))?;
     Ok(reply::ok(&operation_body(
         cx,
-        &cert.name,
+        &cert_name,
         &latest.payload.policy.issuer,
         request,
         true,
@@ -346,7 +347,7 @@ pub fn import_certificate(
         Some(requested) => requested.apply(derived),
         None => derived,
     };
-    let (cert, version) = store_new(
+    let (cert_name, version) = store_new(
         cx,
         name,
         NewCertificate {
@@ -357,7 +358,7 @@ pub fn import_certificate(
             tags: params.tags,
         },
     )?;
-    Ok(bundle(cx, &cert, &version, true))
+    Ok(bundle(cx, &cert_name, &version, true))
 }
 
 /// `GetCertificate`: latest (with its policy) or one version (without). Disabled versions are
@@ -367,12 +368,12 @@ pub fn get_certificate(
     name: &str,
     version: Option<&str>,
 ) -> Result<Response, AkvError> {
-    let (cert, found) = cx
+    let (cert_name, found) = cx
         .vault
         .certificates()
         .find(name, version)
         .map_err(store_error(cx))?;
-    Ok(bundle(cx, &cert, &found, version.is_none()))
+    Ok(bundle(cx, &cert_name, &found, version.is_none()))
 }
 
 /// `UpdateCertificate`: attributes and tags of a version (the latest for an empty version),
@@ -389,7 +390,7 @@ pub fn update_certificate(
         .attributes
         .unwrap_or_default()
         .into_update(params.tags);
-    let (cert, found) = cx
+    let (cert_name, found) = cx
         .vault
         .certificates()
         .update(
@@ -413,18 +414,18 @@ pub fn update_certificate(
         let _: Result<_, _> = cx.vault.secrets().update(name, v, mirror(), |_| {}, cx.now);
         let _: Result<_, _> = cx.vault.keys().update(name, v, mirror(), |_| {}, cx.now);
     }
-    Ok(bundle(cx, &cert, &found, version.is_none()))
+    Ok(bundle(cx, &cert_name, &found, version.is_none()))
 }
 
 /// `GetCertificatePolicy`.
 pub fn get_certificate_policy(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let (cert, latest) = cx
+    let (cert_name, latest) = cx
         .vault
         .certificates()
         .find(name, None)
         .map_err(store_error(cx))?;
     Ok(reply::ok(&CertificatePolicy::from_domain(
-        &cert.name,
+        &cert_name,
         &latest.payload.policy,
         &cx.id_base(),
     )))
@@ -439,7 +440,7 @@ pub fn update_certificate_policy(
 ) -> Result<Response, AkvError> {
     let params: CertificatePolicyIn = json_body(body)?;
     let now = cx.now;
-    let (cert, latest) = cx
+    let (cert_name, latest) = cx
         .vault
         .certificates()
         .update(
@@ -455,7 +456,7 @@ pub fn update_certificate_policy(
         )
         .map_err(store_error(cx))?;
     Ok(reply::ok(&CertificatePolicy::from_domain(
-        &cert.name,
+        &cert_name,
         &latest.payload.policy,
         &cx.id_base(),
     )))
@@ -569,7 +570,7 @@ pub fn recover_deleted_certificate(
         .map_err(store_error(cx))?;
     let _: Result<_, _> = cx.vault.secrets().recover(name, cx.now);
     let _: Result<_, _> = cx.vault.keys().recover(name, cx.now);
-    Ok(bundle(cx, &cert, cert.latest(), true))
+    Ok(bundle(cx, &cert.name, cert.latest(), true))
 }
 
 /// `PurgeDeletedCertificate`: 204; the key and secret go with it.
@@ -626,5 +627,5 @@ pub fn restore_certificate(cx: &RequestContext<'_>, body: &[u8]) -> Result<Respo
     if let Some(key) = backup.key {
         let _: Result<_, _> = cx.vault.keys().restore(key, cx.now);
     }
-    Ok(bundle(cx, &restored, restored.latest(), true))
+    Ok(bundle(cx, &restored.name, restored.latest(), true))
 }

@@ -358,16 +358,16 @@ pub struct CertificateBundle {
 }
 
 impl CertificateBundle {
-    /// The bundle of `version` of `cert`, with the policy when `with_policy`.
+    /// The bundle of `version` of certificate `name`, with the policy when `with_policy`.
     #[must_use]
     pub fn from_domain(
-        cert: &Certificate,
+        name: &str,
         version: &CertificateVersion,
         base: &str,
         recovery: Recovery,
         with_policy: bool,
     ) -> Self {
-        let path = |kind: &str| format!("{base}/{kind}/{}/{}", cert.name, version.version);
+        let path = |kind: &str| format!("{base}/{kind}/{name}/{}", version.version);
         Self {
             id: path("certificates"),
             kid: path("keys"),
@@ -376,7 +376,7 @@ impl CertificateBundle {
             cer: STANDARD.encode(&version.payload.cer),
             attributes: CertificateAttributes::from_domain(version, recovery),
             policy: with_policy
-                .then(|| CertificatePolicy::from_domain(&cert.name, &version.payload.policy, base)),
+                .then(|| CertificatePolicy::from_domain(name, &version.payload.policy, base)),
             tags: version.tags.clone(),
         }
     }
@@ -406,7 +406,7 @@ impl DeletedCertificateBundle {
             deleted_date: deleted.deleted_date,
             scheduled_purge_date: deleted.scheduled_purge_date,
             bundle: CertificateBundle::from_domain(
-                &deleted.object,
+                &deleted.object.name,
                 deleted.object.latest(),
                 base,
                 recovery,

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::KeyOperation;
-use super::store::{KeyStore, NewKeyVersion, generate};
+use super::store::{KeyMaterial, NewKeyVersion, generate};
 use super::wire::{
     DeletedKeyBundle, DeletedKeyItem, KeyBundle, KeyCreateParameters, KeyImportParameters, KeyItem,
     KeyUpdateParameters,
@@ -15,6 +15,7 @@ use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::reply;
+use crate::state::StoreGuard;
 use crate::store::StoreError;
 
 /// Runs `operation`.
@@ -44,20 +45,16 @@ fn store_error(cx: &RequestContext<'_>) -> impl Fn(StoreError) -> AkvError {
     move |e| AkvError::from_store(e, &base, ObjectKind::Keys)
 }
 
-fn swept<'a>(cx: &RequestContext<'a>) -> std::sync::MutexGuard<'a, KeyStore> {
+fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, KeyMaterial> {
     let mut store = cx.vault.keys();
     store.sweep(cx.now);
     store
 }
 
-fn bundle(
-    cx: &RequestContext<'_>,
-    key: &super::store::Key,
-    version: &super::store::KeyVersion,
-) -> Response {
+fn bundle(cx: &RequestContext<'_>, name: &str, version: &super::store::KeyVersion) -> Response {
     reply::ok(
-        &KeyBundle::from_domain(key, version, &cx.id_base(), cx.recovery())
-            .managed(is_certificate(cx, &key.name)),
+        &KeyBundle::from_domain(name, version, &cx.id_base(), cx.recovery())
+            .managed(is_certificate(cx, name)),
     )
 }
 
@@ -272,7 +269,7 @@ pub fn recover_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Respon
         .keys()
         .recover(name, cx.now)
         .map_err(store_error(cx))?;
-    Ok(bundle(cx, &key, key.latest()))
+    Ok(bundle(cx, &key.name, key.latest()))
 }
 
 /// `PurgeDeletedKey`: 204.

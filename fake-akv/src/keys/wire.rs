@@ -89,13 +89,13 @@ pub struct KeyBundle {
 }
 
 impl KeyBundle {
-    /// The bundle of `version` of `key`.
+    /// The bundle of `version` of the key `name`.
     #[must_use]
-    pub fn from_domain(key: &Key, version: &KeyVersion, base: &str, recovery: Recovery) -> Self {
+    pub fn from_domain(name: &str, version: &KeyVersion, base: &str, recovery: Recovery) -> Self {
         let m = &version.payload;
         Self {
             key: JsonWebKey {
-                kid: format!("{base}/keys/{}/{}", key.name, version.version),
+                kid: format!("{base}/keys/{name}/{}", version.version),
                 kty: m.kty.clone(),
                 key_ops: m.key_ops.clone(),
                 n: m.n.clone(),
@@ -142,7 +142,7 @@ impl DeletedKeyBundle {
             deleted_date: deleted.deleted_date,
             scheduled_purge_date: deleted.scheduled_purge_date,
             bundle: KeyBundle::from_domain(
-                &deleted.object,
+                &deleted.object.name,
                 deleted.object.latest(),
                 base,
                 recovery,

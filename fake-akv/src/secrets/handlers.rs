@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::SecretOperation;
-use super::store::SecretStore;
+use super::store::SecretValue;
 use super::wire::{
     BackupBlob, DeletedSecretBundle, DeletedSecretItem, SecretBundle, SecretItem,
     SecretSetParameters, SecretUpdateParameters,
@@ -15,6 +15,7 @@ use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::reply;
+use crate::state::StoreGuard;
 use crate::store::{StoreError, Tags};
 
 /// Secret value limit: 25k bytes (MicrosoftDocs `key-vault/secrets/about-secrets.md`).
@@ -231,7 +232,7 @@ pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, Ak
     )))
 }
 
-fn swept<'a>(cx: &RequestContext<'a>) -> std::sync::MutexGuard<'a, SecretStore> {
+fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, SecretValue> {
     let mut store = cx.vault.secrets();
     store.sweep(cx.now);
     store
@@ -277,7 +278,7 @@ pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Res
         .recover(name, cx.now)
         .map_err(store_error(cx))?;
     Ok(reply::ok(&SecretBundle::from_domain(
-        &secret,
+        &secret.name,
         secret.latest(),
         &cx.id_base(),
         cx.recovery(),
@@ -322,7 +323,7 @@ pub fn restore_secret(cx: &RequestContext<'_>, body: &[u8]) -> Result<Response, 
         .restore(secret, cx.now)
         .map_err(store_error(cx))?;
     Ok(reply::ok(&SecretBundle::from_domain(
-        &restored,
+        &restored.name,
         restored.latest(),
         &cx.id_base(),
         cx.recovery(),

@@ -95,10 +95,10 @@ pub struct SecretBundle {
 }
 
 impl SecretBundle {
-    /// The bundle for `version` of `secret`, with or without its value.
+    /// The bundle for `version` of the secret `name`, with or without its value.
     #[must_use]
     pub fn from_domain(
-        secret: &Secret,
+        name: &str,
         version: &SecretVersion,
         base: &str,
         recovery: Recovery,
@@ -106,7 +106,7 @@ impl SecretBundle {
     ) -> Self {
         Self {
             value: with_value.then(|| version.payload.value.clone()),
-            id: format!("{base}/secrets/{}/{}", secret.name, version.version),
+            id: format!("{base}/secrets/{name}/{}", version.version),
             content_type: version.payload.content_type.clone(),
             attributes: SecretAttributes::from_domain(version, recovery),
             tags: version.tags.clone(),
@@ -151,7 +151,7 @@ impl DeletedSecretBundle {
             deleted_date: deleted.deleted_date,
             scheduled_purge_date: deleted.scheduled_purge_date,
             bundle: SecretBundle::from_domain(
-                &deleted.object,
+                &deleted.object.name,
                 deleted.object.latest(),
                 base,
                 recovery,

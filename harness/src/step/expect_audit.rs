@@ -65,7 +65,7 @@ impl Step for ExpectAudit {
                 "expectAudit needs count, atLeast or atMost".into(),
             ));
         }
-        let vault = cx.vault(self.vault.as_deref())?.spec().name;
+        let vault = cx.vault(self.vault.as_deref())?.spec().name.clone();
         loop {
             let n = cx
                 .bench

@@ -270,7 +270,7 @@ async fn federate(bench: &Bench, plane: &LocalPlane) -> ManagedIdentity {
         })
         .unwrap();
     let akv = bench.akv().state();
-    let mut spec = akv.vault(DEFAULT_VAULT).expect("default vault").spec();
+    let mut spec = (*akv.vault(DEFAULT_VAULT).expect("default vault").spec()).clone();
     spec.role_assignments.push(RoleAssignment {
         id: uuid::Uuid::new_v4(),
         principal_id: identity.principal_id,
@@ -398,7 +398,7 @@ async fn eso_reads_a_certificate_as_der_and_its_secret_as_a_pfx_on_both_code_pat
     let state = tempfile::tempdir().expect("temp dir");
     let (bench, mut plane, vault) = start_world(state.path(), false).await;
     let akv = bench.akv().state();
-    let mut spec = akv.vault(DEFAULT_VAULT).expect("default vault").spec();
+    let mut spec = (*akv.vault(DEFAULT_VAULT).expect("default vault").spec()).clone();
     let principal = spec.role_assignments[0].principal_id;
     spec.role_assignments.push(RoleAssignment {
         id: uuid::Uuid::new_v4(),

@@ -114,7 +114,7 @@ async fn python_default_azure_credential_round_trips_secrets_at_the_real_vault_u
 fn grant_certificates_and_keys(bench: &Bench) -> Result<()> {
     let state = bench.akv().state();
     let vault = state.vault("my-key-vault").context("my-key-vault")?;
-    let mut spec = vault.spec();
+    let mut spec = (*vault.spec()).clone();
     let principal = spec
         .role_assignments
         .first()
@@ -332,10 +332,11 @@ async fn python_purge_right_after_the_delete_poller_succeeds_with_a_deletion_win
 {
     let (bench, _dir) = bench().await?;
     let state = bench.akv().state();
-    let mut spec = state
+    let mut spec = (*state
         .vault(harness::serve::DEFAULT_VAULT)
         .context("the default vault")?
-        .spec();
+        .spec())
+    .clone();
     spec.deletion_delay_seconds = 2;
     state.put_vault(spec)?;
     let out = python_flow("purge-after-delete", &env_of(&bench)).await?;
