@@ -17,10 +17,10 @@ use crate::error::{AkvError, Challenge};
 use crate::extract::{self, RequestHost};
 use crate::keys::{self, KeyOperation};
 use crate::paging::{PageRequest, encode_component};
-use crate::secrets::wire::Recovery;
 use crate::secrets::{self, SecretOperation};
 use crate::state::{AppState, Vault};
 use crate::vault::valid_object_name;
+use crate::wire::Recovery;
 
 /// The vault's region, handed to the header middleware as a response extension.
 #[derive(Clone, Debug)]

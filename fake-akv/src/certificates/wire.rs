@@ -10,44 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::store::{
     Certificate, CertificateVersion, DeletedCertificate, IssuancePolicy, default_policy,
 };
-use crate::secrets::wire::Recovery;
 use crate::store::{Tags, VersionUpdate};
-
-/// `CertificateAttributes`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CertificateAttributes {
-    /// Enabled.
-    pub enabled: bool,
-    /// Not before (the certificate's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    /// Expires (the certificate's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    /// Created.
-    pub created: i64,
-    /// Updated.
-    pub updated: i64,
-    /// `DeletionRecoveryLevel`.
-    pub recovery_level: &'static str,
-    /// Retention days.
-    pub recoverable_days: u32,
-}
-
-impl CertificateAttributes {
-    fn from_domain(version: &CertificateVersion, recovery: Recovery) -> Self {
-        Self {
-            enabled: version.enabled,
-            nbf: version.not_before,
-            exp: version.expires,
-            created: version.created,
-            updated: version.updated,
-            recovery_level: recovery.level,
-            recoverable_days: recovery.days,
-        }
-    }
-}
+use crate::wire::{Attributes, Recovery};
 
 /// `KeyProperties`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -348,7 +312,7 @@ pub struct CertificateBundle {
     /// The DER certificate, base64.
     pub cer: String,
     /// Attributes.
-    pub attributes: CertificateAttributes,
+    pub attributes: Attributes,
     /// The policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<CertificatePolicy>,
@@ -374,7 +338,7 @@ impl CertificateBundle {
             sid: path("secrets"),
             x5t: version.payload.x5t(),
             cer: STANDARD.encode(&version.payload.cer),
-            attributes: CertificateAttributes::from_domain(version, recovery),
+            attributes: Attributes::of(version, recovery),
             policy: with_policy
                 .then(|| CertificatePolicy::from_domain(name, &version.payload.policy, base)),
             tags: version.tags.clone(),
@@ -424,7 +388,7 @@ pub struct CertificateItem {
     /// SHA-1 thumbprint, base64url.
     pub x5t: String,
     /// Attributes.
-    pub attributes: CertificateAttributes,
+    pub attributes: Attributes,
     /// Tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
@@ -452,7 +416,7 @@ impl CertificateItem {
         Self {
             id: format!("{base}/certificates/{name}/{}", version.version),
             x5t: version.payload.x5t(),
-            attributes: CertificateAttributes::from_domain(version, recovery),
+            attributes: Attributes::of(version, recovery),
             tags: version.tags.clone(),
         }
     }

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::store::{DeletedKey, Key, KeyMaterial, KeyVersion};
-use crate::secrets::wire::Recovery;
-use crate::store::{Tags, VersionUpdate};
+use crate::store::Tags;
+use crate::wire::{Attributes, AttributesIn, Recovery};
 
 /// `JsonWebKey`, public parts only.
 #[derive(Clone, Debug, Serialize)]
@@ -34,26 +34,12 @@ pub struct JsonWebKey {
     pub y: Option<String>,
 }
 
-/// `KeyAttributes`.
+/// `KeyAttributes`: the common ones plus `exportable`.
 #[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct KeyAttributes {
-    /// Enabled.
-    pub enabled: bool,
-    /// Not before.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    /// Expires.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    /// Created.
-    pub created: i64,
-    /// Updated.
-    pub updated: i64,
-    /// `DeletionRecoveryLevel`.
-    pub recovery_level: &'static str,
-    /// Retention days.
-    pub recoverable_days: u32,
+    /// Enabled, dates and recovery.
+    #[serde(flatten)]
+    pub common: Attributes,
     /// Whether the private key can be exported (release policy); never, here.
     pub exportable: bool,
 }
@@ -61,13 +47,7 @@ pub struct KeyAttributes {
 impl KeyAttributes {
     fn from_domain(version: &KeyVersion, recovery: Recovery) -> Self {
         Self {
-            enabled: version.enabled,
-            nbf: version.not_before,
-            exp: version.expires,
-            created: version.created,
-            updated: version.updated,
-            recovery_level: recovery.level,
-            recoverable_days: recovery.days,
+            common: Attributes::of(version, recovery),
             exportable: false,
         }
     }
@@ -226,17 +206,6 @@ impl DeletedKeyItem {
     }
 }
 
-/// `KeyAttributes` as a client sends them.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct KeyAttributesIn {
-    /// Enabled.
-    pub enabled: Option<bool>,
-    /// Not before.
-    pub nbf: Option<i64>,
-    /// Expires.
-    pub exp: Option<i64>,
-}
-
 /// `KeyCreateParameters`.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct KeyCreateParameters {
@@ -247,7 +216,7 @@ pub struct KeyCreateParameters {
     /// Permitted operations.
     pub key_ops: Option<Vec<String>>,
     /// Attributes.
-    pub attributes: Option<KeyAttributesIn>,
+    pub attributes: Option<AttributesIn>,
     /// Tags.
     pub tags: Option<Tags>,
     /// EC curve.
@@ -282,7 +251,7 @@ pub struct KeyImportParameters {
     /// The key (required).
     pub key: Option<JsonWebKeyIn>,
     /// Attributes.
-    pub attributes: Option<KeyAttributesIn>,
+    pub attributes: Option<AttributesIn>,
     /// Tags.
     pub tags: Option<Tags>,
 }
@@ -324,20 +293,7 @@ pub struct KeyUpdateParameters {
     /// Permitted operations.
     pub key_ops: Option<Vec<String>>,
     /// Attributes.
-    pub attributes: Option<KeyAttributesIn>,
+    pub attributes: Option<AttributesIn>,
     /// Tags.
     pub tags: Option<Tags>,
-}
-
-impl KeyAttributesIn {
-    /// The domain update of these attributes plus `tags`.
-    #[must_use]
-    pub fn into_update(self, tags: Option<Tags>) -> VersionUpdate {
-        VersionUpdate {
-            tags,
-            enabled: self.enabled,
-            not_before: self.nbf,
-            expires: self.exp,
-        }
-    }
 }

@@ -5,68 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::store::{DeletedSecret, NewSecretVersion, Secret, SecretValue, SecretVersion};
 use crate::store::{Tags, VersionUpdate};
-
-/// `SecretAttributes`. `enabled` is always sent: ESO dereferences it on list items
-/// (`eso-azurekv.md` §1.5).
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretAttributes {
-    /// Enabled.
-    pub enabled: bool,
-    /// Not before, Unix seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    /// Expires, Unix seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    /// Created, Unix seconds.
-    pub created: i64,
-    /// Updated, Unix seconds.
-    pub updated: i64,
-    /// `DeletionRecoveryLevel`.
-    pub recovery_level: &'static str,
-    /// Soft-delete retention in days.
-    pub recoverable_days: u32,
-}
-
-/// How the vault's soft-delete settings read on the wire.
-#[derive(Clone, Copy, Debug)]
-pub struct Recovery {
-    /// `recoveryLevel`.
-    pub level: &'static str,
-    /// `recoverableDays`.
-    pub days: u32,
-}
-
-impl Recovery {
-    /// Recovery level for a retention period and purge protection: 90 days reads
-    /// `Recoverable`, shorter `CustomizedRecoverable` (§2.5: 90 with `Recoverable+Purgeable`,
-    /// 7 with `CustomizedRecoverable+Purgeable`); `+Purgeable` unless purge protection is on.
-    #[must_use]
-    pub fn new(days: u32, purge_protection: bool) -> Self {
-        let level = match (days >= 90, purge_protection) {
-            (true, false) => "Recoverable+Purgeable",
-            (true, true) => "Recoverable",
-            (false, false) => "CustomizedRecoverable+Purgeable",
-            (false, true) => "CustomizedRecoverable",
-        };
-        Self { level, days }
-    }
-}
-
-impl SecretAttributes {
-    fn from_domain(version: &SecretVersion, recovery: Recovery) -> Self {
-        Self {
-            enabled: version.enabled,
-            nbf: version.not_before,
-            exp: version.expires,
-            created: version.created,
-            updated: version.updated,
-            recovery_level: recovery.level,
-            recoverable_days: recovery.days,
-        }
-    }
-}
+use crate::wire::{Attributes, AttributesIn, Recovery};
 
 /// `SecretBundle`. `value` is present on set and get, absent on update, recover and restore
 /// (§2.5).
@@ -82,7 +21,7 @@ pub struct SecretBundle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Attributes.
-    pub attributes: SecretAttributes,
+    pub attributes: Attributes,
     /// Tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
@@ -108,7 +47,7 @@ impl SecretBundle {
             value: with_value.then(|| version.payload.value.clone()),
             id: format!("{base}/secrets/{name}/{}", version.version),
             content_type: version.payload.content_type.clone(),
-            attributes: SecretAttributes::from_domain(version, recovery),
+            attributes: Attributes::of(version, recovery),
             tags: version.tags.clone(),
             kid: None,
             managed: None,
@@ -169,7 +108,7 @@ pub struct SecretItem {
     /// Base or versioned id.
     pub id: String,
     /// Attributes.
-    pub attributes: SecretAttributes,
+    pub attributes: Attributes,
     /// Tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
@@ -188,7 +127,7 @@ impl SecretItem {
         let latest = secret.latest();
         Self {
             id: format!("{base}/secrets/{}", secret.name),
-            attributes: SecretAttributes::from_domain(latest, recovery),
+            attributes: Attributes::of(latest, recovery),
             tags: latest.tags.clone(),
             content_type: latest.payload.content_type.clone(),
             managed: None,
@@ -200,7 +139,7 @@ impl SecretItem {
     pub fn version(name: &str, version: &SecretVersion, base: &str, recovery: Recovery) -> Self {
         Self {
             id: format!("{base}/secrets/{name}/{}", version.version),
-            attributes: SecretAttributes::from_domain(version, recovery),
+            attributes: Attributes::of(version, recovery),
             tags: version.tags.clone(),
             content_type: version.payload.content_type.clone(),
             managed: None,
@@ -243,18 +182,6 @@ impl DeletedSecretItem {
     }
 }
 
-/// Attributes a client may send.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretAttributesIn {
-    /// Enabled.
-    pub enabled: Option<bool>,
-    /// Not before.
-    pub nbf: Option<i64>,
-    /// Expires.
-    pub exp: Option<i64>,
-}
-
 /// `SecretSetParameters`. `value` is required by the spec; it is optional here so that its
 /// absence gets a Key Vault body rather than a serde message.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -267,7 +194,7 @@ pub struct SecretSetParameters {
     /// Content type.
     pub content_type: Option<String>,
     /// Attributes.
-    pub attributes: Option<SecretAttributesIn>,
+    pub attributes: Option<AttributesIn>,
 }
 
 impl SecretSetParameters {
@@ -295,7 +222,7 @@ pub struct SecretUpdateParameters {
     /// Content type.
     pub content_type: Option<String>,
     /// Attributes.
-    pub attributes: Option<SecretAttributesIn>,
+    pub attributes: Option<AttributesIn>,
     /// Tags.
     pub tags: Option<Tags>,
 }
