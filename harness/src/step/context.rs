@@ -24,6 +24,9 @@ pub enum StepError {
     /// The scenario declares no such app.
     #[error("no app registration `{0}` in this scenario")]
     UnknownApp(String),
+    /// The scenario declares no such app or managed identity.
+    #[error("no app or managed identity `{0}` in this scenario")]
+    UnknownPrincipal(String),
     /// A fake refused the change.
     #[error("{what}: {message}")]
     Refused {

@@ -24,9 +24,11 @@ pub mod expect_rollout;
 pub mod expect_secret;
 pub mod expire_client_secret;
 pub mod force_sync;
+pub mod grant_access;
 pub mod inject_fault;
 pub mod purge_vault_secret;
 pub mod recover_vault_secret;
+pub mod revoke_access;
 pub mod script;
 pub mod set_vault_secret;
 pub mod sleep;
@@ -101,6 +103,10 @@ pub enum StepKind {
     AddClientSecret(add_client_secret::AddClientSecret),
     /// Expires an app's client secrets.
     ExpireClientSecret(expire_client_secret::ExpireClientSecret),
+    /// Gives a principal a role or access-policy permissions on a vault.
+    GrantAccess(grant_access::GrantAccess),
+    /// Takes a role or access-policy permissions away.
+    RevokeAccess(revoke_access::RevokeAccess),
     /// Moves the fakes' clock.
     AdvanceClock(advance_clock::AdvanceClock),
     /// Makes the next Key Vault requests fail.
@@ -144,6 +150,8 @@ impl StepKind {
         "purgeVaultSecret",
         "addClientSecret",
         "expireClientSecret",
+        "grantAccess",
+        "revokeAccess",
         "advanceClock",
         "injectFault",
         "clearFaults",
@@ -172,6 +180,8 @@ impl StepKind {
             Self::PurgeVaultSecret(s) => s,
             Self::AddClientSecret(s) => s,
             Self::ExpireClientSecret(s) => s,
+            Self::GrantAccess(s) => s,
+            Self::RevokeAccess(s) => s,
             Self::AdvanceClock(s) => s,
             Self::InjectFault(s) => s,
             Self::ClearFaults(s) => s,
@@ -201,6 +211,8 @@ impl StepKind {
             Self::PurgeVaultSecret(s) => s.run(cx).await,
             Self::AddClientSecret(s) => s.run(cx).await,
             Self::ExpireClientSecret(s) => s.run(cx).await,
+            Self::GrantAccess(s) => s.run(cx).await,
+            Self::RevokeAccess(s) => s.run(cx).await,
             Self::AdvanceClock(s) => s.run(cx).await,
             Self::InjectFault(s) => s.run(cx).await,
             Self::ClearFaults(s) => s.run(cx).await,
