@@ -447,41 +447,130 @@ fn which(program: &str) -> Result<std::path::PathBuf> {
         .with_context(|| format!("{program} is not on PATH"))
 }
 
-/// Runs `az args...` with the bench's environment, a private config dir and no telemetry;
-/// returns its JSON output (`null` for commands that print nothing, like `az cloud set`).
-async fn az(az: &Path, config: &Path, env: &[(String, String)], args: &[&str]) -> Result<Value> {
-    let mut command = tokio::process::Command::new(az);
-    command
-        .args(args)
-        .args(["--output", "json"])
-        .env_clear()
-        .envs(
-            ["PATH", "HOME", "LANG"]
-                .iter()
-                .filter_map(|k| std::env::var_os(k).map(|v| (*k, v))),
-        )
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("AZURE_CONFIG_DIR", config)
-        .env("AZURE_CORE_COLLECT_TELEMETRY", "false")
-        .env("AZURE_CORE_NO_COLOR", "true")
-        .env("AZURE_CORE_SURVEY_MESSAGE", "false")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(AZ_TIMEOUT, command.output())
-        .await
-        .with_context(|| format!("az {args:?} did not finish within {AZ_TIMEOUT:?}"))??;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    ensure!(
-        output.status.success(),
-        "az {args:?} failed ({}):\n{}\n{}",
-        output.status,
-        stdout,
-        e2e::cache::tail(&String::from_utf8_lossy(&output.stderr), 40)
-    );
-    if stdout.trim().is_empty() {
-        return Ok(Value::Null);
+/// The pinned Azure CLI with the bench's environment, a private config dir and no telemetry.
+struct AzCli {
+    path: std::path::PathBuf,
+    config: std::path::PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl AzCli {
+    /// The CLI (its venv built first if needed) for `bench`, configured under `dir`.
+    async fn new(bench: &Bench, dir: &Path) -> Result<Self> {
+        let path =
+            tokio::time::timeout(support::BUILD_TIMEOUT, tokio::task::spawn_blocking(e2e::az))
+                .await
+                .context("building the Azure CLI venv timed out")???;
+        Ok(Self {
+            path,
+            config: dir.join("azure"),
+            env: env_of(bench),
+        })
     }
-    serde_json::from_str(&stdout).with_context(|| format!("az {args:?} printed {stdout}"))
+
+    /// The bench's value of `key` (empty when it exports none).
+    fn var(&self, key: &str) -> String {
+        self.env
+            .iter()
+            .find_map(|(k, v)| (k == key).then(|| v.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Runs `az args...`; returns its JSON output (`null` for commands that print nothing, like
+    /// `az cloud set`).
+    async fn run(&self, args: &[&str]) -> Result<Value> {
+        let mut command = tokio::process::Command::new(&self.path);
+        command
+            .args(args)
+            .args(["--output", "json"])
+            .env_clear()
+            .envs(
+                ["PATH", "HOME", "LANG"]
+                    .iter()
+                    .filter_map(|k| std::env::var_os(k).map(|v| (*k, v))),
+            )
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("AZURE_CONFIG_DIR", &self.config)
+            .env("AZURE_CORE_COLLECT_TELEMETRY", "false")
+            .env("AZURE_CORE_NO_COLOR", "true")
+            .env("AZURE_CORE_SURVEY_MESSAGE", "false")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(AZ_TIMEOUT, command.output())
+            .await
+            .with_context(|| format!("az {args:?} did not finish within {AZ_TIMEOUT:?}"))??;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        ensure!(
+            output.status.success(),
+            "az {args:?} failed ({}):\n{}\n{}",
+            output.status,
+            stdout,
+            e2e::cache::tail(&String::from_utf8_lossy(&output.stderr), 40)
+        );
+        if stdout.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&stdout).with_context(|| format!("az {args:?} printed {stdout}"))
+    }
+
+    /// `az login --service-principal` as the bench's default app.
+    async fn login(&self) -> Result<Value> {
+        let (client, secret, tenant) = (
+            self.var("AZURE_CLIENT_ID"),
+            self.var("AZURE_CLIENT_SECRET"),
+            self.var("AZURE_TENANT_ID"),
+        );
+        self.run(&[
+            "login",
+            "--service-principal",
+            "-u",
+            &client,
+            "-p",
+            &secret,
+            "--tenant",
+            &tenant,
+            "--allow-no-subscriptions",
+        ])
+        .await
+    }
+
+    /// `az keyvault secret set` then `show` on `--vault-name my-key-vault`: both carry
+    /// `value`, the same id, and that id is under `vault_url` (the CLI built it from the
+    /// cloud's vault suffix).
+    async fn set_and_show(&self, name: &str, value: &str, vault_url: &str) -> Result<()> {
+        let vault = ["--vault-name", "my-key-vault"];
+        let set = self
+            .run(
+                &[
+                    &[
+                        "keyvault", "secret", "set", "--name", name, "--value", value,
+                    ][..],
+                    &vault[..],
+                ]
+                .concat(),
+            )
+            .await?;
+        assert_eq!(set["value"], value, "{set}");
+        let show = self
+            .run(
+                &[
+                    &["keyvault", "secret", "show", "--name", name][..],
+                    &vault[..],
+                ]
+                .concat(),
+            )
+            .await?;
+        assert_eq!(show["value"], value);
+        assert_eq!(show["id"], set["id"]);
+        let prefix = format!("{vault_url}/secrets/{name}/");
+        assert!(
+            show["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with(&prefix)),
+            "{show}"
+        );
+        Ok(())
+    }
 }
 
 /// `az cloud set --name AzureUSGovernment`: the CLI then signs in at `login.microsoftonline.us`,
@@ -489,76 +578,18 @@ async fn az(az: &Path, config: &Path, env: &[(String, String)], args: &[&str]) -
 /// `vault.usgovcloudapi.net` suffix, all answered by the bench configured for that cloud.
 #[tokio::test]
 async fn az_cli_in_azure_government_shows_a_secret_by_vault_name() -> Result<()> {
-    let az_path =
-        tokio::time::timeout(support::BUILD_TIMEOUT, tokio::task::spawn_blocking(e2e::az))
-            .await
-            .context("building the Azure CLI venv timed out")???;
     let (bench, dir) = bench_for(&[Cloud::UsGovernment]).await?;
-    let env = env_of(&bench);
-    let get = |key: &str| {
-        env.iter()
-            .find_map(|(k, v)| (k == key).then(|| v.clone()))
-            .unwrap_or_default()
-    };
-    let config = dir.path().join("azure");
-    az(
-        &az_path,
-        &config,
-        &env,
-        &["cloud", "set", "--name", "AzureUSGovernment"],
-    )
-    .await?;
-    let login = az(
-        &az_path,
-        &config,
-        &env,
-        &[
-            "login",
-            "--service-principal",
-            "-u",
-            &get("AZURE_CLIENT_ID"),
-            "-p",
-            &get("AZURE_CLIENT_SECRET"),
-            "--tenant",
-            &get("AZURE_TENANT_ID"),
-            "--allow-no-subscriptions",
-        ],
-    )
-    .await?;
+    let az = AzCli::new(&bench, dir.path()).await?;
+    az.run(&["cloud", "set", "--name", "AzureUSGovernment"])
+        .await?;
+    let login = az.login().await?;
     assert_eq!(login[0]["cloudName"], "AzureUSGovernment", "{login}");
-    let vault = ["--vault-name", "my-key-vault"];
-    let set = az(
-        &az_path,
-        &config,
-        &env,
-        &[
-            &[
-                "keyvault", "secret", "set", "--name", "gov-az", "--value", "gov",
-            ][..],
-            &vault[..],
-        ]
-        .concat(),
+    az.set_and_show(
+        "gov-az",
+        "gov",
+        "https://my-key-vault.vault.usgovcloudapi.net",
     )
     .await?;
-    let show = az(
-        &az_path,
-        &config,
-        &env,
-        &[
-            &["keyvault", "secret", "show", "--name", "gov-az"][..],
-            &vault[..],
-        ]
-        .concat(),
-    )
-    .await?;
-    assert_eq!(show["value"], "gov");
-    assert_eq!(show["id"], set["id"]);
-    assert!(
-        show["id"].as_str().is_some_and(
-            |id| id.starts_with("https://my-key-vault.vault.usgovcloudapi.net/secrets/gov-az/")
-        ),
-        "{show}"
-    );
     bench.shutdown().await;
     Ok(())
 }
@@ -566,80 +597,22 @@ async fn az_cli_in_azure_government_shows_a_secret_by_vault_name() -> Result<()>
 #[tokio::test]
 async fn az_cli_logs_in_and_manages_secrets_by_vault_name() -> Result<()> {
     let started = Instant::now();
-    let az_path =
-        tokio::time::timeout(support::BUILD_TIMEOUT, tokio::task::spawn_blocking(e2e::az))
-            .await
-            .context("building the Azure CLI venv timed out")???;
-    eprintln!("az venv ready in {:?}", started.elapsed());
     let (bench, dir) = bench().await?;
-    let env = env_of(&bench);
-    let get = |key: &str| {
-        env.iter()
-            .find_map(|(k, v)| (k == key).then(|| v.clone()))
-            .unwrap_or_default()
-    };
-    let config = dir.path().join("azure");
-    let version = az(&az_path, &config, &env, &["version"]).await?;
+    let az = AzCli::new(&bench, dir.path()).await?;
+    eprintln!("az venv ready in {:?}", started.elapsed());
+    let version = az.run(&["version"]).await?;
     assert_eq!(version["azure-cli"], "2.91.0", "the pin in tests/az");
-    let login = az(
-        &az_path,
-        &config,
-        &env,
-        &[
-            "login",
-            "--service-principal",
-            "-u",
-            &get("AZURE_CLIENT_ID"),
-            "-p",
-            &get("AZURE_CLIENT_SECRET"),
-            "--tenant",
-            &get("AZURE_TENANT_ID"),
-            "--allow-no-subscriptions",
-        ],
+    let login = az.login().await?;
+    assert_eq!(login[0]["tenantId"], az.var("AZURE_TENANT_ID"), "{login}");
+    az.set_and_show(
+        "from-az",
+        "az-value",
+        "https://my-key-vault.vault.azure.net",
     )
     .await?;
-    assert_eq!(login[0]["tenantId"], get("AZURE_TENANT_ID"), "{login}");
-    let vault = ["--vault-name", "my-key-vault"];
-    let set = az(
-        &az_path,
-        &config,
-        &env,
-        &[
-            &[
-                "keyvault", "secret", "set", "--name", "from-az", "--value", "az-value",
-            ][..],
-            &vault[..],
-        ]
-        .concat(),
-    )
-    .await?;
-    assert_eq!(set["value"], "az-value", "{set}");
-    let show = az(
-        &az_path,
-        &config,
-        &env,
-        &[
-            &["keyvault", "secret", "show", "--name", "from-az"][..],
-            &vault[..],
-        ]
-        .concat(),
-    )
-    .await?;
-    assert_eq!(show["value"], "az-value");
-    assert_eq!(show["id"], set["id"]);
-    assert!(
-        show["id"].as_str().is_some_and(
-            |id| id.starts_with("https://my-key-vault.vault.azure.net/secrets/from-az/")
-        ),
-        "{show}"
-    );
-    let list = az(
-        &az_path,
-        &config,
-        &env,
-        &[&["keyvault", "secret", "list"][..], &vault[..]].concat(),
-    )
-    .await?;
+    let list = az
+        .run(&["keyvault", "secret", "list", "--vault-name", "my-key-vault"])
+        .await?;
     assert!(
         list.as_array()
             .is_some_and(|l| l.iter().any(|s| s["name"] == "from-az")),
