@@ -26,7 +26,7 @@ review:
     cargo insta review
 
 # fake-akv vs nginx: GET/SET secret throughput and p50/p99 over TLS (installs wrk, nginx-light).
-bench-akv seconds="10":
+bench-akv seconds="5":
     bench/akv.sh {{seconds}}
 
 # Local control plane: warm up-to-ready and down times (add --cold for cold build times).

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::audit::AuditEntry;
-use crate::auth::rbac::Requirement;
+use crate::auth::rbac::{ObjectKind, Requirement};
 use crate::auth::{self, rbac};
 use crate::certificates::{self, CertificateOperation};
 use crate::error::{AkvError, Challenge};
@@ -19,12 +19,9 @@ use crate::keys::{self, KeyOperation};
 use crate::paging::{PageRequest, encode_component};
 use crate::secrets::{self, SecretOperation};
 use crate::state::{AppState, Vault};
+use crate::store::StoreError;
 use crate::vault::valid_object_name;
 use crate::wire::Recovery;
-
-/// The vault's region, handed to the header middleware as a response extension.
-#[derive(Clone, Debug)]
-pub struct VaultRegion(pub String);
 
 /// What a handler needs to know about its request.
 pub struct RequestContext<'a> {
@@ -65,6 +62,12 @@ impl RequestContext<'_> {
             self.query.get("maxresults").map(String::as_str),
             self.query.get("$skiptoken").map(String::as_str),
         )
+    }
+
+    /// Turns a store error into Key Vault's answer for `kind`; the id base is only built
+    /// when there is an error.
+    pub fn store_error(&self, kind: ObjectKind) -> impl Fn(StoreError) -> AkvError + '_ {
+        move |e| AkvError::from_store(e, &self.id_base(), kind)
     }
 
     /// The vault's recovery level and days.
@@ -163,8 +166,11 @@ pub async fn handle(
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
-    if let Some(region) = region {
-        response.extensions_mut().insert(VaultRegion(region));
+    // `x-ms-keyvault-region` is on every vault's response (§2.3), errors included.
+    if let Some(region) = region.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        response
+            .headers_mut()
+            .insert("x-ms-keyvault-region", region);
     }
     audit.status = response.status().as_u16();
     state.audit().record(audit);

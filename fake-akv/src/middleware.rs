@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use uuid::Uuid;
 
-use crate::dataplane::VaultRegion;
 use crate::error::InternalDetail;
 use crate::state::AppState;
 
@@ -27,16 +26,13 @@ pub async fn common_headers(
         .map(|c| c.0);
     let client_request_id = request.headers().get("x-ms-client-request-id").cloned();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // A clone shares the request's bytes; the path is only read when something is logged.
+    let uri = request.uri().clone();
     let mut response = next.run(request).await;
     let status = response.status();
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
-        tracing::error!(%method, %path, %detail, "internal error");
+        tracing::error!(%method, path = uri.path(), %detail, "internal error");
     }
-    let region = response
-        .extensions()
-        .get::<VaultRegion>()
-        .map(|r| r.0.clone());
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: HeaderValue| {
         headers.insert(HeaderName::from_static(name), value);
@@ -60,9 +56,6 @@ pub async fn common_headers(
     if let Some(value) = state.service_version_header() {
         set("x-ms-keyvault-service-version", value.clone());
     }
-    if let Some(value) = region.and_then(|r| HeaderValue::from_str(&r).ok()) {
-        set("x-ms-keyvault-region", value);
-    }
     if let Some(peer) = peer {
         let info = match peer {
             SocketAddr::V4(v4) => {
@@ -80,6 +73,6 @@ pub async fn common_headers(
     if let Some(value) = client_request_id {
         set("x-ms-client-request-id", value);
     }
-    tracing::debug!(%method, %path, status = status.as_u16(), %request_id, "request");
+    tracing::debug!(%method, path = uri.path(), status = status.as_u16(), %request_id, "request");
     response
 }

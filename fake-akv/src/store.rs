@@ -25,6 +25,7 @@
 
 use std::collections::BTreeMap;
 
+use fake_kit::chunked::Chunked;
 use uuid::Uuid;
 
 /// Tags of a version: Key Vault keeps them per version.
@@ -35,9 +36,9 @@ pub type Tags = BTreeMap<String, String>;
 pub struct Object<P> {
     /// The name as first created.
     pub name: String,
-    /// Owned, never shared with readers (they get the name and one version), so a new version
-    /// is an amortised O(1) push however many versions exist and however many reads run.
-    versions: Vec<Version<P>>,
+    /// Owned, never shared with readers (they get the name and one version), and chunked, so
+    /// a new version is an O(1) push however many versions exist and however many reads run.
+    versions: Chunked<Version<P>>,
 }
 
 /// One immutable payload with its mutable attributes.
@@ -202,7 +203,10 @@ impl<P> Object<P> {
     /// An object restored from a backup. `None` when `versions` is empty.
     #[must_use]
     pub fn from_versions(name: String, versions: Vec<Version<P>>) -> Option<Self> {
-        (!versions.is_empty()).then_some(Self { name, versions })
+        (!versions.is_empty()).then(|| Self {
+            name,
+            versions: versions.into_iter().collect(),
+        })
     }
 
     /// The latest version.
@@ -215,7 +219,7 @@ impl<P> Object<P> {
 
     /// All versions, oldest first.
     #[must_use]
-    pub fn versions(&self) -> &[Version<P>] {
+    pub fn versions(&self) -> &Chunked<Version<P>> {
         &self.versions
     }
 
@@ -301,16 +305,22 @@ impl<P: Clone> ObjectStore<P> {
                     Some(deleted) => &mut deleted.object,
                     None => self.live.entry(k).or_insert_with(|| Object {
                         name,
-                        versions: Vec::new(),
+                        versions: Chunked::default(),
                     }),
                 };
-                match object
+                let newest = object.versions.len().checked_sub(1);
+                let back = object
                     .versions
-                    .iter_mut()
+                    .iter()
                     .rev()
-                    .find(|v| v.version == version.version)
-                {
-                    Some(existing) => *existing = version,
+                    .position(|v| v.version == version.version);
+                match newest.zip(back) {
+                    Some((newest, back)) => {
+                        *object
+                            .versions
+                            .get_mut(newest - back)
+                            .expect("the version was just found") = version;
+                    }
                     None => object.versions.push(version),
                 }
             }
@@ -440,7 +450,7 @@ impl<P: Clone> ObjectStore<P> {
         };
         let object = self.live.entry(k).or_insert_with(|| Object {
             name: name.to_owned(),
-            versions: Vec::new(),
+            versions: Chunked::default(),
         });
         object.versions.push(version.clone());
         self.changes.push(Change::Version {
@@ -501,7 +511,10 @@ impl<P: Clone> ObjectStore<P> {
                 .position(|s| s.version == v)
                 .ok_or_else(|| not_found(name, Some(v)))?,
         };
-        let target = &mut object.versions[index];
+        let target = object
+            .versions
+            .get_mut(index)
+            .expect("the index was just found");
         change(&mut target.payload);
         if let Some(tags) = update.tags {
             target.tags = Some(tags);
@@ -549,7 +562,7 @@ impl<P: Clone> ObjectStore<P> {
     #[must_use]
     pub fn versions(&self, name: &str) -> Vec<Version<P>> {
         self.visible(name)
-            .map(|s| s.versions.clone())
+            .map(|s| s.versions.iter().cloned().collect())
             .unwrap_or_default()
     }
 

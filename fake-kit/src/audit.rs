@@ -3,26 +3,25 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::chunked::Chunked;
+
 /// An entry that carries its position in the log.
 pub trait Numbered {
     /// Sets the entry's position (from 1).
     fn set_seq(&mut self, seq: u64);
 }
 
-/// Entries per chunk: the log grows by whole chunks, so an append never moves old entries
-/// (a single `Vec` would copy the whole log, under the lock, at every doubling).
-const CHUNK: usize = 4096;
-
-/// The shared log; clones share the same entries.
+/// The shared log; clones share the same entries. Chunked, so an append never moves old
+/// entries while every request waits on the lock.
 #[derive(Debug)]
 pub struct AuditLog<E> {
-    chunks: Arc<Mutex<Vec<Vec<E>>>>,
+    entries: Arc<Mutex<Chunked<E>>>,
 }
 
 impl<E> Clone for AuditLog<E> {
     fn clone(&self) -> Self {
         Self {
-            chunks: self.chunks.clone(),
+            entries: self.entries.clone(),
         }
     }
 }
@@ -30,7 +29,7 @@ impl<E> Clone for AuditLog<E> {
 impl<E> Default for AuditLog<E> {
     fn default() -> Self {
         Self {
-            chunks: Arc::default(),
+            entries: Arc::default(),
         }
     }
 }
@@ -38,40 +37,25 @@ impl<E> Default for AuditLog<E> {
 impl<E: Numbered + Clone> AuditLog<E> {
     /// Appends an entry, numbering it.
     pub fn record(&self, mut entry: E) {
-        let mut chunks = self.chunks.lock().expect("audit lock");
-        let full = chunks.last().is_none_or(|c| c.len() == CHUNK);
-        if full {
-            chunks.push(Vec::with_capacity(CHUNK));
-        }
-        let seq = ((chunks.len() - 1) * CHUNK) as u64;
-        let last = chunks.last_mut().expect("a chunk was just ensured");
-        entry.set_seq(seq + last.len() as u64 + 1);
-        last.push(entry);
+        let mut entries = self.entries.lock().expect("audit lock");
+        entry.set_seq(entries.len() as u64 + 1);
+        entries.push(entry);
     }
 
     /// The `seq` of the newest entry (0 when there is none): a mark to read
     /// [`AuditLog::since`] from later.
     #[must_use]
     pub fn end(&self) -> u64 {
-        let chunks = self.chunks.lock().expect("audit lock");
-        chunks
-            .last()
-            .map_or(0, |last| ((chunks.len() - 1) * CHUNK + last.len()) as u64)
+        self.entries.lock().expect("audit lock").len() as u64
     }
 
     /// Entries after `since` (a `seq`), oldest first.
     #[must_use]
     pub fn since(&self, since: u64) -> Vec<E> {
-        let chunks = self.chunks.lock().expect("audit lock");
-        // Entry `seq` sits at index `seq - 1`: skip straight to the first one wanted.
-        let skip = usize::try_from(since).unwrap_or(usize::MAX);
-        chunks
-            .iter()
-            .skip(skip / CHUNK)
-            .flatten()
-            .skip(skip % CHUNK)
-            .cloned()
-            .collect()
+        let entries = self.entries.lock().expect("audit lock");
+        // Entry `seq` sits at index `seq - 1`.
+        let start = usize::try_from(since).unwrap_or(usize::MAX);
+        entries.iter_from(start).cloned().collect()
     }
 }
 
@@ -103,13 +87,13 @@ mod tests {
     #[test]
     fn reads_across_chunks_start_at_the_right_entry() {
         let log = AuditLog::default();
-        for _ in 0..CHUNK + 10 {
+        for _ in 0..5000 {
             log.record(Entry(0, "x"));
         }
-        let tail = log.since(CHUNK as u64 - 1);
-        assert_eq!(tail.len(), 11);
-        assert_eq!(tail.first().map(|e| e.0), Some(CHUNK as u64));
-        assert_eq!(tail.last().map(|e| e.0), Some(CHUNK as u64 + 10));
-        assert_eq!(log.end(), CHUNK as u64 + 10);
+        let tail = log.since(4095);
+        assert_eq!(tail.len(), 905);
+        assert_eq!(tail.first().map(|e| e.0), Some(4096));
+        assert_eq!(tail.last().map(|e| e.0), Some(5000));
+        assert_eq!(log.end(), 5000);
     }
 }

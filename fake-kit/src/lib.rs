@@ -10,12 +10,14 @@
 //! - [`serve`]: the accept loops: HTTPS (rustls + hyper, HTTP/1.1 and HTTP/2) and plain HTTP
 //!   (for the IMDS-shaped managed-identity listener), both with graceful shutdown and the
 //!   peer address available to handlers as [`axum::extract::ConnectInfo`].
-//! - [`audit`]: the numbered, append-only log behind both fakes' audit trails.
+//! - [`audit`]: the numbered, append-only log behind both fakes' audit trails, kept in a
+//!   [`chunked::Chunked`] sequence (also fake-akv's version lists) that never moves old entries.
 //! - [`durable`]: crash-safe file replacement for state that must survive `kill -9`.
 //! - [`clock`]: the controllable clock both fakes read, so scenarios can expire credentials,
 //!   tokens and soft-deleted objects without sleeping.
 
 pub mod audit;
+pub mod chunked;
 pub mod clock;
 pub mod cloud;
 pub mod durable;

@@ -30,7 +30,7 @@ use crate::reply;
 use crate::secrets::store::SecretValue;
 use crate::secrets::wire::BackupBlob;
 use crate::state::StoreGuard;
-use crate::store::{NewVersion, StoreError, Tags, VersionUpdate, new_version_id};
+use crate::store::{NewVersion, Tags, VersionUpdate, new_version_id};
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -89,11 +89,6 @@ pub fn refuse_managed(
         return Err(AkvError::ManagedByKeyVault { operation, kind });
     }
     Ok(())
-}
-
-fn store_error(cx: &RequestContext<'_>) -> impl Fn(StoreError) -> AkvError {
-    let base = cx.id_base();
-    move |e| AkvError::from_store(e, &base, ObjectKind::Certificates)
 }
 
 fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, CertificateMaterial> {
@@ -179,7 +174,7 @@ fn store_new(
             ),
             cx.now,
         )
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     // The certificate's name was free (or its own), so its key's and secret's are too, unless
     // a plain secret or key of that name was soft-deleted: then Key Vault would have refused
     // the certificate, and the fake keeps the certificate without that part.
@@ -372,7 +367,7 @@ pub fn get_certificate(
         .vault
         .certificates()
         .find(name, version)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     Ok(bundle(cx, &cert_name, &found, version.is_none()))
 }
 
@@ -404,7 +399,7 @@ pub fn update_certificate(
             },
             cx.now,
         )
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     if enabled.is_some() {
         let mirror = || VersionUpdate {
             enabled,
@@ -423,7 +418,7 @@ pub fn get_certificate_policy(cx: &RequestContext<'_>, name: &str) -> Result<Res
         .vault
         .certificates()
         .find(name, None)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     Ok(reply::ok(&CertificatePolicy::from_domain(
         &cert_name,
         &latest.payload.policy,
@@ -454,7 +449,7 @@ pub fn update_certificate_policy(
             },
             now,
         )
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     Ok(reply::ok(&CertificatePolicy::from_domain(
         &cert_name,
         &latest.payload.policy,
@@ -518,7 +513,7 @@ pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
         .vault
         .certificates()
         .delete(name, cx.now, retention)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     // The key and secret exist whenever the certificate does (`store_new`) and follow it.
     let _: Result<_, _> = cx.vault.secrets().delete(name, cx.now, retention);
     let _: Result<_, _> = cx.vault.keys().delete(name, cx.now, retention);
@@ -531,7 +526,9 @@ pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
 
 /// `GetDeletedCertificate`.
 pub fn get_deleted_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = swept(cx).deleted(name).map_err(store_error(cx))?;
+    let deleted = swept(cx)
+        .deleted(name)
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     Ok(reply::ok(&DeletedCertificateBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -567,7 +564,7 @@ pub fn recover_deleted_certificate(
         .vault
         .certificates()
         .recover(name, cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     let _: Result<_, _> = cx.vault.secrets().recover(name, cx.now);
     let _: Result<_, _> = cx.vault.keys().recover(name, cx.now);
     Ok(bundle(cx, &cert.name, cert.latest(), true))
@@ -582,7 +579,7 @@ pub fn purge_deleted_certificate(
     cx.vault
         .certificates()
         .purge(name, cx.now, retention)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     let _: Result<_, _> = cx.vault.secrets().purge(name, cx.now, retention);
     let _: Result<_, _> = cx.vault.keys().purge(name, cx.now, retention);
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -594,7 +591,7 @@ pub fn backup_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
         .vault
         .certificates()
         .object(name)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     let backup = CertificateBackup {
         certificate,
         secret: cx.vault.secrets().object(name).ok(),
@@ -619,7 +616,7 @@ pub fn restore_certificate(cx: &RequestContext<'_>, body: &[u8]) -> Result<Respo
         .vault
         .certificates()
         .restore(backup.certificate, cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Certificates))?;
     // The certificate's name was free, so its secret's and key's are, as in `store_new`.
     if let Some(secret) = backup.secret {
         let _: Result<_, _> = cx.vault.secrets().restore(secret, cx.now);

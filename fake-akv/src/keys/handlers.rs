@@ -16,7 +16,6 @@ use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::reply;
 use crate::state::StoreGuard;
-use crate::store::StoreError;
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -38,11 +37,6 @@ pub fn dispatch(
         Op::PurgeDeletedKey(name) => purge_deleted_key(cx, &name),
         Op::RecoverDeletedKey(name) => recover_deleted_key(cx, &name),
     }
-}
-
-fn store_error(cx: &RequestContext<'_>) -> impl Fn(StoreError) -> AkvError {
-    let base = cx.id_base();
-    move |e| AkvError::from_store(e, &base, ObjectKind::Keys)
 }
 
 fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, KeyMaterial> {
@@ -67,7 +61,7 @@ fn store_new(
         .vault
         .keys()
         .set(name, new, cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(bundle(cx, &key, &version))
 }
 
@@ -134,7 +128,7 @@ pub fn get_key(
         .vault
         .keys()
         .find(name, version)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(bundle(cx, &key, &found))
 }
 
@@ -165,7 +159,7 @@ pub fn update_key(
             },
             cx.now,
         )
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(bundle(cx, &key, &found))
 }
 
@@ -225,7 +219,7 @@ pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvEr
         .vault
         .keys()
         .delete(name, cx.now, retention)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(reply::ok(&DeletedKeyBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -235,7 +229,9 @@ pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvEr
 
 /// `GetDeletedKey`.
 pub fn get_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = swept(cx).deleted(name).map_err(store_error(cx))?;
+    let deleted = swept(cx)
+        .deleted(name)
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(reply::ok(&DeletedKeyBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -268,7 +264,7 @@ pub fn recover_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Respon
         .vault
         .keys()
         .recover(name, cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(bundle(cx, &key.name, key.latest()))
 }
 
@@ -278,6 +274,6 @@ pub fn purge_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response
     cx.vault
         .keys()
         .purge(name, cx.now, retention)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Keys))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -16,7 +16,7 @@ use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::reply;
 use crate::state::StoreGuard;
-use crate::store::{StoreError, Tags};
+use crate::store::Tags;
 
 /// Secret value limit: 25k bytes (MicrosoftDocs `key-vault/secrets/about-secrets.md`).
 pub const MAX_VALUE_BYTES: usize = 25_600;
@@ -48,11 +48,6 @@ pub fn dispatch(
         Op::PurgeDeletedSecret(name) => purge_deleted_secret(cx, &name),
         Op::RecoverDeletedSecret(name) => recover_deleted_secret(cx, &name),
     }
-}
-
-fn store_error(cx: &RequestContext<'_>) -> impl Fn(StoreError) -> AkvError {
-    let base = cx.id_base();
-    move |e| AkvError::from_store(e, &base, ObjectKind::Secrets)
 }
 
 fn check_limits(
@@ -108,7 +103,7 @@ pub fn set_secret(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Re
         .vault
         .secrets()
         .set(name, params.into_domain(value), cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &secret,
         &version,
@@ -128,7 +123,7 @@ pub fn get_secret(
         .vault
         .secrets()
         .get(name, version)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(
         &SecretBundle::from_domain(&secret, &found, &cx.id_base(), cx.recovery(), true)
             .managed(is_certificate(cx, name)),
@@ -159,7 +154,7 @@ pub fn update_secret(
             },
             cx.now,
         )
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(
         &SecretBundle::from_domain(&secret, &found, &cx.id_base(), cx.recovery(), false)
             .managed(is_certificate(cx, name)),
@@ -224,7 +219,7 @@ pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, Ak
         .vault
         .secrets()
         .delete(name, cx.now, retention)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(&DeletedSecretBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -240,7 +235,9 @@ fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, SecretValue> {
 
 /// `GetDeletedSecret`: a disabled secret stays unreadable once deleted.
 pub fn get_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = swept(cx).deleted(name).map_err(store_error(cx))?;
+    let deleted = swept(cx)
+        .deleted(name)
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     if !deleted.object.latest().enabled {
         return Err(AkvError::AccessDenied);
     }
@@ -276,7 +273,7 @@ pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Res
         .vault
         .secrets()
         .recover(name, cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &secret.name,
         secret.latest(),
@@ -292,13 +289,17 @@ pub fn purge_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Respo
     cx.vault
         .secrets()
         .purge(name, cx.now, retention)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `BackupSecret`.
 pub fn backup_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let secret = cx.vault.secrets().object(name).map_err(store_error(cx))?;
+    let secret = cx
+        .vault
+        .secrets()
+        .object(name)
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(&BackupBlob {
         value: Some(cx.state.backup_key().seal(&secret)),
     }))
@@ -321,7 +322,7 @@ pub fn restore_secret(cx: &RequestContext<'_>, body: &[u8]) -> Result<Response, 
         .vault
         .secrets()
         .restore(secret, cx.now)
-        .map_err(store_error(cx))?;
+        .map_err(cx.store_error(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &restored.name,
         restored.latest(),
