@@ -15,7 +15,7 @@ use harness::k8s::wait::{is_deployment_rolled_out, pod_ready};
 use harness::k8s::wait_for;
 use harness::supervise::process_exists;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
 fn plane_options(run_dir: &Path) -> PlaneOptions {
@@ -128,7 +128,7 @@ async fn plane_rolls_out_a_deployment_and_leaves_no_process_behind() {
     assert!(run_dir.join("kubeconfig").is_file());
     assert!(run_dir.join("logs/kube-apiserver.err.log").is_file());
 
-    let scenario = roll_out_twice(&plane);
+    let scenario = Box::pin(roll_out_twice(&plane));
     tokio::time::timeout(Duration::from_secs(200), scenario)
         .await
         .expect("scenario within 200s");
@@ -166,14 +166,7 @@ async fn roll_out_twice(plane: &LocalPlane) {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "plane-test");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "plane-test");
     let replica_sets: Api<ReplicaSet> = Api::namespaced(client.clone(), "plane-test");
-    wait_for(
-        deployments.clone(),
-        "web",
-        is_deployment_rolled_out(),
-        Duration::from_secs(90),
-    )
-    .await
-    .expect("first rollout");
+    rolled_out(plane, &deployments, "first rollout").await;
     let listed = pods
         .list(&ListParams::default().labels("app=web"))
         .await
@@ -203,15 +196,7 @@ async fn roll_out_twice(plane: &LocalPlane) {
         .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .expect("patch template");
-    let rolled = wait_for(
-        deployments.clone(),
-        "web",
-        is_deployment_rolled_out(),
-        Duration::from_secs(90),
-    )
-    .await
-    .expect("second rollout")
-    .expect("deployment exists");
+    let rolled = rolled_out(plane, &deployments, "second rollout").await;
     assert!(rolled.status.as_ref().and_then(|s| s.observed_generation) >= Some(2));
     let all_rs = replica_sets
         .list(&ListParams::default())
@@ -232,6 +217,45 @@ async fn roll_out_twice(plane: &LocalPlane) {
         .find(|rs| first_rs.contains(rs.metadata.name.as_ref().expect("name")))
         .expect("the old ReplicaSet");
     assert_eq!(old_rs.spec.replicas, Some(0));
+}
+
+/// Waits for `web` to roll out; on a timeout, fails with what explains it: the Deployment's
+/// status, the namespace's events and the end of kube-controller-manager's log (this wait
+/// once timed out on a loaded machine, and passed alone in seconds).
+async fn rolled_out(plane: &LocalPlane, deployments: &Api<Deployment>, what: &str) -> Deployment {
+    let waited = wait_for(
+        deployments.clone(),
+        "web",
+        is_deployment_rolled_out(),
+        Duration::from_secs(90),
+    )
+    .await;
+    if let Ok(Some(deployment)) = waited {
+        return deployment;
+    }
+    let status = deployments.get("web").await.map(|d| d.status);
+    let events: Api<Event> = Api::namespaced(plane.client(), "plane-test");
+    let events: Vec<String> = match events.list(&ListParams::default()).await {
+        Ok(list) => list
+            .items
+            .into_iter()
+            .map(|e| {
+                let object = e.involved_object.name.unwrap_or_default();
+                let reason = e.reason.unwrap_or_default();
+                let message = e.message.unwrap_or_default();
+                format!("{object} {reason}: {message}")
+            })
+            .collect(),
+        Err(error) => vec![format!("events unreadable: {error}")],
+    };
+    let log = std::fs::read_to_string(plane.run_dir().join("logs/kube-controller-manager.err.log"))
+        .unwrap_or_else(|error| format!("unreadable: {error}"));
+    let tail: Vec<&str> = log.lines().rev().take(30).collect();
+    panic!(
+        "{what}: {waited:?}\nstatus: {status:?}\nevents:\n{}\nkube-controller-manager (newest first):\n{}",
+        events.join("\n"),
+        tail.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
