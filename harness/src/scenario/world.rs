@@ -282,18 +282,23 @@ pub fn generated_secret() -> String {
 }
 
 fn federated(list: &[FederatedCredentialSpec]) -> Vec<FederatedCredential> {
-    list.iter()
-        .map(|f| FederatedCredential {
-            name: f.name.clone(),
-            issuer: f.issuer.clone(),
-            subject: f.subject.clone(),
-            audiences: if f.audiences.is_empty() {
-                vec![fake_aad::directory::TOKEN_EXCHANGE_AUDIENCE.to_owned()]
-            } else {
-                f.audiences.clone()
-            },
-        })
-        .collect()
+    list.iter().map(federated_credential).collect()
+}
+
+/// The directory's form of a declared federated credential (Entra's default audience when
+/// none is listed).
+#[must_use]
+pub fn federated_credential(spec: &FederatedCredentialSpec) -> FederatedCredential {
+    FederatedCredential {
+        name: spec.name.clone(),
+        issuer: spec.issuer.clone(),
+        subject: spec.subject.clone(),
+        audiences: if spec.audiences.is_empty() {
+            vec![fake_aad::directory::TOKEN_EXCHANGE_AUDIENCE.to_owned()]
+        } else {
+            spec.audiences.clone()
+        },
+    }
 }
 
 fn build_vault(

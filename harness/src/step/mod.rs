@@ -23,6 +23,7 @@ pub mod expect_event;
 pub mod expect_rollout;
 pub mod expect_secret;
 pub mod expire_client_secret;
+pub mod federate;
 pub mod force_sync;
 pub mod grant_access;
 pub mod inject_fault;
@@ -103,6 +104,8 @@ pub enum StepKind {
     AddClientSecret(add_client_secret::AddClientSecret),
     /// Expires an app's client secrets.
     ExpireClientSecret(expire_client_secret::ExpireClientSecret),
+    /// Adds a federated identity credential to an app or managed identity.
+    Federate(federate::Federate),
     /// Gives a principal a role or access-policy permissions on a vault.
     GrantAccess(grant_access::GrantAccess),
     /// Takes a role or access-policy permissions away.
@@ -150,6 +153,7 @@ impl StepKind {
         "purgeVaultSecret",
         "addClientSecret",
         "expireClientSecret",
+        "federate",
         "grantAccess",
         "revokeAccess",
         "advanceClock",
@@ -180,6 +184,7 @@ impl StepKind {
             Self::PurgeVaultSecret(s) => s,
             Self::AddClientSecret(s) => s,
             Self::ExpireClientSecret(s) => s,
+            Self::Federate(s) => s,
             Self::GrantAccess(s) => s,
             Self::RevokeAccess(s) => s,
             Self::AdvanceClock(s) => s,
@@ -211,6 +216,7 @@ impl StepKind {
             Self::PurgeVaultSecret(s) => s.run(cx).await,
             Self::AddClientSecret(s) => s.run(cx).await,
             Self::ExpireClientSecret(s) => s.run(cx).await,
+            Self::Federate(s) => s.run(cx).await,
             Self::GrantAccess(s) => s.run(cx).await,
             Self::RevokeAccess(s) => s.run(cx).await,
             Self::AdvanceClock(s) => s.run(cx).await,
