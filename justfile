@@ -25,7 +25,8 @@ fake-aad:
 review:
     cargo insta review
 
-# fake-akv vs nginx: GET/SET secret throughput and p50/p99 over TLS (installs wrk, nginx-light).
+# fake-akv vs nginx sent the same requests: GET/SET secret req/s, p50/p99 over TLS, median of
+# 3 alternating runs (installs wrk, nginx-light).
 bench-akv seconds="5":
     bench/akv.sh {{seconds}}
 
