@@ -1,7 +1,7 @@
 //! Headers Key Vault puts on every response (§2.3: `Cache-Control: no-cache`, `Pragma`,
 //! `Expires: -1`, HSTS, `X-Content-Type-Options`, `x-ms-keyvault-network-info`,
-//! `x-ms-keyvault-region`, `x-ms-keyvault-service-version`, `x-ms-request-id`, the echoed
-//! `x-ms-client-request-id`), and the access log.
+//! `x-ms-keyvault-service-version`, `x-ms-request-id`, the echoed `x-ms-client-request-id`),
+//! and the access log. `x-ms-keyvault-region` names the vault, so [`crate::dataplane`] sets it.
 
 use std::net::SocketAddr;
 

@@ -12,7 +12,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -122,11 +122,27 @@ async fn accept_loop(
                 request
             });
         let service = TowerToHyperService::new(service);
-        let builder = Builder::new(TokioExecutor::new());
-        if let Some(acceptor) = &tls {
-            let acceptor = acceptor.clone();
-            let watcher = graceful.watcher();
-            spawn_connection(async move {
+        // Handed over unregistered, so the runtime that serves the connection also polls its
+        // socket (with connection threads, that thread's own reactor, not the accept loop's).
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::debug!(%peer, %error, "cannot hand the connection over");
+                continue;
+            }
+        };
+        let acceptor = tls.clone();
+        let watcher = graceful.watcher();
+        spawn_connection(async move {
+            let stream = match TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(error) => {
+                    tracing::debug!(%peer, %error, "cannot register the connection");
+                    return;
+                }
+            };
+            let builder = Builder::new(TokioExecutor::new());
+            let served = if let Some(acceptor) = acceptor {
                 let stream = match acceptor.accept(stream).await {
                     Ok(stream) => stream,
                     Err(error) => {
@@ -135,21 +151,15 @@ async fn accept_loop(
                     }
                 };
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                if let Err(error) = watcher.watch(conn.into_owned()).await {
-                    tracing::debug!(%peer, %error, "connection ended with an error");
-                }
-            });
-        } else {
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let fut = graceful.watch(conn);
-            spawn_connection(async move {
-                if let Err(error) = fut.await {
-                    tracing::debug!(%peer, %error, "connection ended with an error");
-                }
-            });
-        }
+                watcher.watch(conn.into_owned()).await
+            } else {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                watcher.watch(conn.into_owned()).await
+            };
+            if let Err(error) = served {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
     }
     drop(listener);
     // In-flight requests get a moment to finish; idle keep-alive connections are closed.
