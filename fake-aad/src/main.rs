@@ -15,7 +15,6 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    fake_kit::serve::serve_connections_per_core().context("cannot start connection threads")?;
     let args = Args::parse();
     let directory = args.directory()?;
     let ca = CertificateAuthority::load_or_generate(&args.state_dir)
@@ -23,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
     let tls = ca.issue_default(&args.tls_names)?.server_config()?;
     let state = AppState::new(directory, Clock::system(), args.settings())?;
     let identity_header = state_identity_header(&args, &state);
+    fake_kit::serve::serve_connections_per_core().context("cannot start connection threads")?;
     let aad = FakeAad::start(
         Options {
             listen: args.listen,

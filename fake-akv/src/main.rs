@@ -15,7 +15,6 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    fake_kit::serve::serve_connections_per_core().context("cannot start connection threads")?;
     let args = Args::parse();
     let config = args.emulator_config()?;
     let ca = CertificateAuthority::load_or_generate(&args.state_dir)
@@ -44,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
     if args.aad_url.is_none() {
         tracing::warn!("no --aad-url: every bearer token will be refused");
     }
+    fake_kit::serve::serve_connections_per_core().context("cannot start connection threads")?;
     let akv = FakeAkv::start(
         Options {
             listen: args.listen,

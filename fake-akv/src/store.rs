@@ -308,17 +308,18 @@ impl<P: Clone> ObjectStore<P> {
                         versions: Chunked::default(),
                     }),
                 };
-                let newest = object.versions.len().checked_sub(1);
+                // From the newest: an update usually touches the latest version.
+                let len = object.versions.len();
                 let back = object
                     .versions
                     .iter()
                     .rev()
                     .position(|v| v.version == version.version);
-                match newest.zip(back) {
-                    Some((newest, back)) => {
+                match back {
+                    Some(back) => {
                         *object
                             .versions
-                            .get_mut(newest - back)
+                            .get_mut(len - 1 - back)
                             .expect("the version was just found") = version;
                     }
                     None => object.versions.push(version),

@@ -48,12 +48,6 @@ impl<T> Chunked<T> {
         self.chunks.is_empty()
     }
 
-    /// The element at `index`.
-    #[must_use]
-    pub fn get(&self, index: usize) -> Option<&T> {
-        self.chunks.get(index / CHUNK)?.get(index % CHUNK)
-    }
-
     /// The element at `index`, mutably.
     pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
         self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)
@@ -99,9 +93,9 @@ mod tests {
     fn indexes_and_iterates_across_chunk_boundaries() {
         let items: Chunked<usize> = (0..CHUNK * 2 + 5).collect();
         assert_eq!(items.len(), CHUNK * 2 + 5);
-        assert_eq!(items.get(CHUNK - 1), Some(&(CHUNK - 1)));
-        assert_eq!(items.get(CHUNK), Some(&CHUNK));
-        assert_eq!(items.get(CHUNK * 2 + 5), None);
+        assert_eq!(items.iter_from(CHUNK - 1).next(), Some(&(CHUNK - 1)));
+        assert_eq!(items.iter_from(CHUNK).next(), Some(&CHUNK));
+        assert_eq!(items.iter_from(CHUNK * 2 + 5).next(), None);
         assert_eq!(items.last(), Some(&(CHUNK * 2 + 4)));
         assert!(items.iter().copied().eq(0..CHUNK * 2 + 5));
         assert!(
@@ -116,13 +110,14 @@ mod tests {
     #[test]
     fn full_chunks_are_never_reallocated() {
         let mut items: Chunked<usize> = (0..CHUNK).collect();
-        let first = std::ptr::from_ref(items.get(0).expect("first"));
+        let first = std::ptr::from_ref(items.iter().next().expect("first"));
         for i in 0..CHUNK * 3 {
             items.push(i);
         }
-        assert!(std::ptr::eq(first, items.get(0).expect("first")));
+        assert!(std::ptr::eq(first, items.iter().next().expect("first")));
         *items.get_mut(CHUNK + 1).expect("second chunk") = 7;
-        assert_eq!(items.get(CHUNK + 1), Some(&7));
+        assert_eq!(items.iter_from(CHUNK + 1).next(), Some(&7));
+        assert_eq!(items.get_mut(CHUNK * 4), None);
     }
 
     #[test]

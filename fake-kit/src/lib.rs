@@ -9,8 +9,8 @@
 //!   configuration built from them.
 //! - [`serve`]: the accept loops: HTTPS (rustls + hyper, HTTP/1.1 and HTTP/2) and plain HTTP
 //!   (for the IMDS-shaped managed-identity listener), both with graceful shutdown and the
-//!   peer address available to handlers as [`axum::extract::ConnectInfo`]; the binaries serve
-//!   connections on one single-threaded runtime per core
+//!   peer address available to handlers as [`axum::extract::ConnectInfo`]; long-running servers
+//!   serve connections on one single-threaded runtime per core
 //!   ([`serve::serve_connections_per_core`]).
 //! - [`audit`]: the numbered, append-only log behind both fakes' audit trails, kept in a
 //!   [`chunked::Chunked`] sequence (also fake-akv's version lists) that never moves old entries.

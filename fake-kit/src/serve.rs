@@ -179,7 +179,8 @@ struct ConnectionThreads {
 }
 
 /// Serves every listener's connections, from now on, on threads of their own, one per core,
-/// instead of the ambient runtime: for the binaries' `main`, called once. Tests and embedders
+/// instead of the ambient runtime: for long-running servers (the fakes' binaries, `harness
+/// serve`), called once, just before they start serving. Tests and embedders
 /// that do not call it keep everything on their runtime. The threads live as long as the
 /// process.
 pub fn serve_connections_per_core() -> std::io::Result<()> {

@@ -8,10 +8,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = harness::cli::Cli::parse();
-    if let Err(error) = fake_kit::serve::serve_connections_per_core() {
-        eprintln!("harness: cannot start connection threads: {error}");
-        return ExitCode::from(2);
-    }
     match harness::cli::run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -42,6 +42,8 @@ fn default_state_dir() -> PathBuf {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // The long-lived bench that clients (and bench-akv) hammer; other subcommands need none.
+    fake_kit::serve::serve_connections_per_core().context("cannot start connection threads")?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         // Listen before saying ready: a supervisor may signal as soon as it reads the line.
