@@ -9,13 +9,13 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Run the seed flows and failure stories on the local plane, without the Reloader ones.
+# Run the seed flows, failure stories and Reloader stories on the local plane (the main command).
 seeds *args:
-    cargo run -p harness -- run scenarios/seeds scenarios/failures scenarios/clouds --skip tag:reloader --jobs 2 {{args}}
+    cargo run -p harness -- run scenarios/seeds scenarios/failures scenarios/clouds scenarios/reloader --jobs 2 {{args}}
 
-# The Reloader scenarios (needs HARNESS_RELOADER_BIN).
-seeds-reloader *args:
-    cargo run -p harness -- run scenarios/seeds/*reloader*.yaml scenarios/failures/*reloader*.yaml {{args}}
+# Every scenario tagged reloader, two at a time.
+reloader *args:
+    cargo run -p harness -- run scenarios --filter tag:reloader --jobs 2 {{args}}
 
 # Run the fake Entra ID with the example directory.
 fake-aad:

@@ -12,9 +12,10 @@
 //!   bench's `/_emulator` APIs (`harness vault`, `harness aad`, `harness audit`).
 //! - [`supervise`] runs child processes (own process group, logs, probes, stop, pidfile);
 //!   [`deps`] builds or finds their binaries; [`cluster`] starts the local control plane on
-//!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ESO, Reloader)
+//!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ESO)
 //!   or uses an existing cluster, behind one trait, and [`k8s`] talks to it (client,
-//!   server-side apply, waits).
+//!   server-side apply, waits). [`reloader`] starts one Stakater Reloader per scenario, each
+//!   in its own network namespace, with the flags that scenario declares.
 //! - Scenarios: [`cli`] → [`scenario`] (YAML format, validation, variables) → [`runner`] (try →
 //!   catch → finally, timeouts, scenarios side by side, failure dumps) → [`step`] (one file per
 //!   step kind) → [`event`] (the runner-report contract) → [`report`] (terminal, JUnit, JSON).
@@ -28,6 +29,7 @@ pub mod event;
 pub mod export;
 pub mod k8s;
 pub mod proxy;
+pub mod reloader;
 pub mod report;
 pub mod runner;
 pub mod scenario;

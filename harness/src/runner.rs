@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use crate::event::{
     EventSender, RunEventKind, RunStats, ScenarioRef, ScenarioResult, StepRef, StepResult,
 };
+use crate::reloader::{Reloader, ReloaderLauncher, scope::SCENARIO_LABEL};
 use crate::report::Reporter;
+use crate::scenario::spec::ComponentSpec;
 use crate::scenario::{Bindings, Scenario, World};
 use crate::serve::Bench;
 use crate::step::{StepBody, StepContext, StepEntry, StepKind, StepOutcome};
@@ -40,9 +42,11 @@ pub struct ClusterAccess {
     pub issuer: Option<String>,
     /// The issuer's JWKS, so fake-aad trusts service-account tokens (workload identity).
     pub issuer_keys: Option<serde_json::Value>,
-    /// Where ESO and Reloader write their logs, when the harness started them; otherwise why
-    /// their logs cannot be shown.
+    /// Where ESO writes its logs, when the harness started it; otherwise why its logs cannot
+    /// be shown.
     pub logs: Result<PathBuf, String>,
+    /// How each scenario's own Reloader is started, or why the run starts none.
+    pub reloaders: Result<ReloaderLauncher, String>,
 }
 
 impl ClusterAccess {
@@ -61,6 +65,7 @@ impl ClusterAccess {
                 .component_logs()
                 .map(Path::to_path_buf)
                 .map_err(str::to_owned),
+            reloaders: cluster.reloaders(),
         }
     }
 }
@@ -153,6 +158,9 @@ async fn run_scenario(
             let failure = run
                 .entries(&scenario.steps, String::new(), scenario.timeout, false)
                 .await;
+            if let Some(reloader) = prepared.reloader.take() {
+                reloader.shutdown().await;
+            }
             // A failed scenario's namespace and Azure world stay for whoever debugs it
             // (`--keep`); ESO keeps reconciling against them, so both go together.
             if failure.is_none() {
@@ -183,6 +191,8 @@ struct Prepared {
     audit_mark: u64,
     aad_audit_mark: u64,
     env: Vec<(String, String)>,
+    /// The scenario's own Reloader, when it declares one and the run starts them.
+    reloader: Option<Reloader>,
 }
 
 async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, String> {
@@ -227,8 +237,14 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
     for (key, value) in &env {
         bindings.set(format!("env.{key}"), value.clone());
     }
+    let mut reloader = None;
     if let Some(cluster) = &cx.cluster {
         create_namespace(&cluster.client, &namespace).await?;
+        if let (ComponentSpec::Options(_) | ComponentSpec::Enabled(true), Ok(launcher)) =
+            (&scenario.components.reloader, &cluster.reloaders)
+        {
+            reloader = Some(start_reloader(scenario, launcher, &namespace, &bindings).await?);
+        }
     }
     Ok(Prepared {
         world,
@@ -237,6 +253,32 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         audit_mark,
         aad_audit_mark,
         env,
+        reloader,
+    })
+}
+
+/// The scenario's Reloader with the flags it declares (variables substituted), before its
+/// first step: flags Reloader refuses fail the scenario here, with Reloader's own words.
+async fn start_reloader(
+    scenario: &Scenario,
+    launcher: &ReloaderLauncher,
+    namespace: &str,
+    bindings: &Bindings,
+) -> Result<Reloader, String> {
+    let args = match &scenario.components.reloader {
+        ComponentSpec::Options(options) => options
+            .args
+            .iter()
+            .map(|arg| bindings.substitute(arg))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("components.reloader.args: {e}"))?,
+        ComponentSpec::Enabled(_) => Vec::new(),
+    };
+    launcher.start(namespace, &args).await.map_err(|e| {
+        format!(
+            "Reloader for scenario `{}` did not start: {e}",
+            scenario.name
+        )
     })
 }
 
@@ -386,7 +428,9 @@ fn namespace_for(name: &str) -> String {
 }
 
 async fn create_namespace(client: &kube::Client, namespace: &str) -> Result<(), String> {
-    let yaml = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n  labels:\n    {SCENARIO_LABEL}: {namespace}\n"
+    );
     crate::k8s::apply_yaml(client, &yaml)
         .await
         .map(|_| ())
@@ -520,6 +564,7 @@ impl ScenarioRun<'_, '_> {
                     events: self.events,
                     scenario: self.reference.clone(),
                     step: step.clone(),
+                    reloader: self.prepared.reloader.as_mut(),
                 };
                 match tokio::time::timeout(timeout + GRACE, kind.run(&mut cx)).await {
                     Ok(Ok(StepOutcome::Passed)) => StepResult::Passed,
@@ -543,10 +588,17 @@ impl ScenarioRun<'_, '_> {
                 Some(c) => c.logs.as_deref().map_err(String::as_str),
                 None => Err(self.cx.no_cluster_reason.as_str()),
             };
+            let reloader_log = self.prepared.reloader.as_ref().map(Reloader::log_file);
+            let reloader_log = self.scenario.components.reloader.enabled().then(|| {
+                reloader_log.as_deref().ok_or_else(|| match cluster {
+                    Some(c) => c.reloaders.as_ref().err().map_or("", String::as_str),
+                    None => self.cx.no_cluster_reason.as_str(),
+                })
+            });
             let dump = dump::gather(
                 cluster.map(|c| &c.client),
                 logs,
-                self.scenario.components.reloader.enabled(),
+                reloader_log,
                 &self.prepared.namespace,
                 self.cx.bench,
                 &self.prepared.world,

@@ -14,7 +14,7 @@ use crate::deps::{Assets, BuildOutcome, Component, DepsConfig, build_missing};
 #[allow(clippy::struct_field_names)] // Each flag is `--<component>-version`.
 pub struct Args {
     /// Only these binaries (comma-separated: etcd, kube-apiserver, kube-controller-manager,
-    /// kube-scheduler, kwok, external-secrets). Default: all.
+    /// kube-scheduler, kwok, external-secrets, reloader). Default: all.
     #[arg(long, value_delimiter = ',', value_parser = parse_component)]
     only: Vec<Component>,
     /// etcd version (pinned by tools/go/etcd).
@@ -29,6 +29,9 @@ pub struct Args {
     /// External Secrets Operator version (tools/go/eso).
     #[arg(long)]
     eso_version: Option<String>,
+    /// Stakater Reloader version (tools/go/reloader).
+    #[arg(long)]
+    reloader_version: Option<String>,
 }
 
 fn parse_component(name: &str) -> Result<Component, String> {
@@ -50,6 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ("kubernetes", args.kubernetes_version),
         ("kwok", args.kwok_version),
         ("eso", args.eso_version),
+        ("reloader", args.reloader_version),
     ] {
         if let Some(requested) = requested {
             versions.insert(wrapper, requested);
@@ -75,17 +79,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("{component:<24} built     {} in {took:.0?}", path.display());
             }
         }
-    }
-    match std::env::var_os(Component::Reloader.env_var()).filter(|v| !v.is_empty()) {
-        Some(path) => println!(
-            "{:<24} override  {}",
-            "reloader",
-            std::path::Path::new(&path).display()
-        ),
-        None => println!(
-            "{:<24} absent    set HARNESS_RELOADER_BIN to a pre-built binary (the Go module proxy does not serve stakater/Reloader)",
-            "reloader"
-        ),
     }
     let assets = Assets::locate(&config)?;
     println!(

@@ -32,8 +32,7 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     filter: Vec<String>,
     /// Leave out scenarios whose name contains TEXT, or with tag NAME for `tag:NAME`
-    /// (repeatable), e.g. `--skip tag:reloader` where no Reloader binary is available. The run
-    /// says how many it left out.
+    /// (repeatable), e.g. `--skip tag:slow`. The run says how many it left out.
     #[arg(long, value_name = "TEXT")]
     skip: Vec<String>,
     /// Run up to N scenarios at once on one plane and one bench. Scenarios that change the
@@ -87,8 +86,10 @@ pub struct Args {
 
 const RUN_NOTES: &str = "\
 Clusters:
-  By default the run starts a local plane (etcd, kube-apiserver, kcm, scheduler, kwok, ESO and,
-  with HARNESS_RELOADER_BIN, Reloader) wired to its fakes, and stops it at the end or on Ctrl-C.
+  By default the run starts a local plane (etcd, kube-apiserver, kcm, scheduler, kwok, ESO)
+  wired to its fakes, and stops it at the end or on Ctrl-C. Each scenario that declares
+  components.reloader gets a Stakater Reloader of its own, with its own flags, on the local
+  plane and on a --reuse plane; on a --kubeconfig cluster scenarios meet the cluster's own.
   --reuse and --kubeconfig use a cluster whose ESO the run did not start. That ESO must run with
   HTTPS_PROXY=http://<--proxy-listen> and SSL_CERT_FILE=<--bench-dir>/ca-bundle.pem, e.g.
     harness up --eso-env HTTPS_PROXY=http://127.0.0.1:8400 \\
@@ -385,8 +386,8 @@ impl Signals {
     }
 }
 
-/// Starts the local plane with ESO (and Reloader) pointed at the bench: ESO reaches Azure's
-/// host names through the routing proxy and trusts the bench's CA.
+/// Starts the local plane with ESO pointed at the bench: ESO reaches Azure's host names
+/// through the routing proxy and trusts the bench's CA.
 pub(crate) async fn start_plane(
     bench: &Bench,
     scenarios: &[Scenario],
@@ -398,15 +399,6 @@ pub(crate) async fn start_plane(
     let assets = Assets::locate(&config)?;
     let mut options = PlaneOptions::new(run_dir, binaries, assets);
     options.eso = scenarios.iter().any(|s| s.components.eso.enabled());
-    options.reloader = scenarios.iter().any(|s| s.components.reloader.enabled());
-    options.reloader_args = scenarios
-        .iter()
-        .filter_map(|s| match &s.components.reloader {
-            crate::scenario::spec::ComponentSpec::Options(o) => Some(o.args.clone()),
-            crate::scenario::spec::ComponentSpec::Enabled(_) => None,
-        })
-        .flatten()
-        .collect();
     options.eso_env = bench
         .env()
         .into_iter()

@@ -85,7 +85,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             );
         }
         println!();
-        println!("reloader    {}", state.reloader);
         println!("started in  {:.2}s", state.ready_after_secs);
         anyhow::Ok(())
     })?;

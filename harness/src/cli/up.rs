@@ -21,15 +21,9 @@ pub struct Args {
     /// Do not start External Secrets Operator (its CRDs are still installed).
     #[arg(long)]
     no_eso: bool,
-    /// Do not start Reloader even if HARNESS_RELOADER_BIN is set.
-    #[arg(long)]
-    no_reloader: bool,
     /// Extra environment for ESO, e.g. `HTTPS_PROXY=http://127.0.0.1:3128` (repeatable).
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env)]
     eso_env: Vec<(String, String)>,
-    /// Extra Reloader flag (repeatable), e.g. `--reloader-arg=--reload-strategy=annotations`.
-    #[arg(long, value_name = "FLAG", allow_hyphen_values = true)]
-    reloader_arg: Vec<String>,
     /// Seconds each component may take to become ready.
     #[arg(long, default_value_t = 90)]
     timeout: u64,
@@ -60,13 +54,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let assets = Assets::locate(&config)?;
     let mut options = PlaneOptions::new(&args.run_dir, binaries, assets);
     options.eso = !args.no_eso;
-    options.reloader = !args.no_reloader;
     options.eso_env = args
         .eso_env
         .into_iter()
         .map(|(k, v)| (OsString::from(k), OsString::from(v)))
         .collect();
-    options.reloader_args = args.reloader_arg;
     options.component_timeout = Duration::from_secs(args.timeout);
     options.advertise_address = args.advertise_address;
 
@@ -96,9 +88,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
         eprintln!(
-            "harness up: all ready in {:.2}s; Reloader: {}",
+            "harness up: all ready in {:.2}s (Reloader runs per scenario: `harness run --reuse` starts each scenario's own)",
             plane.ready_after().as_secs_f64(),
-            plane.reloader()
         );
         // A closed stdout (`harness up | head -1`) must not take the plane down: ignore errors.
         let mut stdout = std::io::stdout().lock();

@@ -2,10 +2,12 @@
 //! `harness up` keeps running (`harness run --reuse`, found through its `plane.json` as
 //! `harness status` finds it). The harness never stops it.
 //!
-//! The contract for a kubeconfig cluster: ESO is installed by the user, and its controller
-//! reaches the run's fakes, i.e. runs with the bench's `HTTPS_PROXY` and trusts its CA
-//! (`SSL_CERT_FILE`); `harness run` prints both, and `--proxy-listen`/`--bench-dir` keep them
-//! the same from run to run. The harness cannot read that ESO's logs, so failure dumps say so.
+//! The contract for a kubeconfig cluster: ESO (and Reloader, if scenarios want one) is
+//! installed by the user, and its controller reaches the run's fakes, i.e. runs with the
+//! bench's `HTTPS_PROXY` and trusts its CA (`SSL_CERT_FILE`); `harness run` prints both, and
+//! `--proxy-listen`/`--bench-dir` keep them the same from run to run. The harness cannot read
+//! that ESO's logs, so failure dumps say so. On a kept plane the run starts each scenario's
+//! Reloader itself, as on a plane of its own.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use kube::api::DynamicObject;
 
 use super::{Cluster, PlaneState};
 use crate::k8s::{self, ApplyError, ClientError};
+use crate::reloader::ReloaderLauncher;
 
 /// Why an existing cluster cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,8 @@ pub struct ExistingCluster {
     client: kube::Client,
     /// The plane's log folder, when the harness's own supervisor wrote it.
     logs: Option<PathBuf>,
+    /// A kept plane's: where scenario Reloaders come from.
+    reloaders: Result<ReloaderLauncher, String>,
 }
 
 impl ExistingCluster {
@@ -49,6 +54,7 @@ impl ExistingCluster {
             kubeconfig: kubeconfig.to_path_buf(),
             client: k8s::client_from_kubeconfig(kubeconfig).await?,
             logs: None,
+            reloaders: Err("the cluster comes from --kubeconfig: scenarios meet the Reloader it runs (install it with the scenarios' flags)".into()),
         })
     }
 
@@ -60,10 +66,29 @@ impl ExistingCluster {
                 source,
             })?
             .ok_or_else(|| ExistingError::NoPlane(run_dir.to_path_buf()))?;
+        let reloaders = crate::deps::resolve(
+            &crate::deps::DepsConfig::from_env(),
+            crate::deps::Component::Reloader,
+            &mut None,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|found| {
+            found.ok_or_else(|| "Reloader is not built; run `harness deps`".to_owned())
+        })
+        .and_then(|reloader| {
+            ReloaderLauncher::new(
+                reloader.path,
+                &state.kubeconfig,
+                &state.apiserver_url,
+                run_dir.join("reloaders"),
+            )
+            .map_err(|e| e.to_string())
+        });
         Ok(Self {
             client: k8s::client_from_kubeconfig(&state.kubeconfig).await?,
             kubeconfig: state.kubeconfig,
             logs: Some(run_dir.join("logs")),
+            reloaders,
         })
     }
 
@@ -99,6 +124,10 @@ impl Cluster for ExistingCluster {
             "the cluster comes from --kubeconfig and the harness did not start its ESO; \
              read its logs with kubectl logs",
         )
+    }
+
+    fn reloaders(&self) -> Result<ReloaderLauncher, String> {
+        self.reloaders.clone()
     }
 
     async fn stop(self) {}

@@ -2,8 +2,9 @@
 //!
 //! Start order (`shared/reference/local-control-plane.md` §5): etcd → kube-apiserver →
 //! RBAC + ESO CRDs (Established) → kube-controller-manager + kube-scheduler → kwok + one fake
-//! Node (Ready) → ESO → Reloader. Each step waits on a probe; a failure stops everything
-//! already started and returns the failing child's stderr tail.
+//! Node (Ready) → ESO. Each step waits on a probe; a failure stops everything already started
+//! and returns the failing child's stderr tail. Reloader is not part of the plane: each
+//! scenario starts its own ([`crate::reloader`]).
 
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -19,17 +20,15 @@ use serde::Deserialize;
 
 use super::Cluster;
 use super::pki::{Pki, PkiError};
-use super::ports::{free_port, is_free};
+use super::ports::free_port;
 use super::state::{ComponentState, PlaneState};
 use crate::deps::{Assets, Binaries, Resolved};
 use crate::k8s::{self, ApplyError, ClientError, FIELD_MANAGER, WaitError};
+use crate::reloader::ReloaderLauncher;
 use crate::supervise::{ChildSpec, PidFileError, SpawnError, Supervisor, probe};
 
 /// The fake node kwok manages.
 pub const NODE_NAME: &str = "kwok-node-0";
-
-/// Reloader's listen port; hard-coded upstream (`reloader.md` §6), so one per network namespace.
-const RELOADER_PORT: u16 = 9090;
 
 /// Lets anonymous clients (fake-aad) read the service-account issuer's discovery document and
 /// JWKS, as public clusters do.
@@ -61,10 +60,6 @@ pub struct PlaneOptions {
     /// Extra environment for ESO: `HTTPS_PROXY`, `NO_PROXY`, `SSL_CERT_FILE`. `NO_PROXY` always
     /// gains `127.0.0.1,localhost` so ESO reaches the API server directly.
     pub eso_env: Vec<(OsString, OsString)>,
-    /// Start Reloader if `binaries.reloader` is set.
-    pub reloader: bool,
-    /// Extra Reloader flags.
-    pub reloader_args: Vec<String>,
     /// Deadline for each component to become ready.
     pub component_timeout: Duration,
     /// SIGTERM → SIGKILL grace when stopping.
@@ -74,7 +69,7 @@ pub struct PlaneOptions {
 }
 
 impl PlaneOptions {
-    /// Defaults: ESO and Reloader on (Reloader only if supplied), 90 s per component, 10 s grace.
+    /// Defaults: ESO on, 90 s per component, 10 s grace.
     pub fn new(run_dir: impl Into<PathBuf>, binaries: Binaries, assets: Assets) -> Self {
         Self {
             run_dir: run_dir.into(),
@@ -82,34 +77,9 @@ impl PlaneOptions {
             assets,
             eso: true,
             eso_env: Vec::new(),
-            reloader: true,
-            reloader_args: Vec::new(),
             component_timeout: Duration::from_secs(90),
             grace: Duration::from_secs(10),
             advertise_address: None,
-        }
-    }
-}
-
-/// Whether Reloader runs, and if not, why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReloaderStatus {
-    /// Running from this binary.
-    Running(PathBuf),
-    /// `HARNESS_RELOADER_BIN` is not set (Reloader is not buildable from the module proxy).
-    NotConfigured,
-    /// The caller turned it off.
-    Disabled,
-}
-
-impl std::fmt::Display for ReloaderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Running(path) => write!(f, "running ({})", path.display()),
-            Self::NotConfigured => f.write_str(
-                "NOT RUNNING: no binary (set HARNESS_RELOADER_BIN; the Go module proxy does not serve stakater/Reloader)",
-            ),
-            Self::Disabled => f.write_str("NOT RUNNING: disabled"),
         }
     }
 }
@@ -162,11 +132,6 @@ pub enum PlaneError {
         #[source]
         source: kube::Error,
     },
-    /// Reloader's fixed port is taken.
-    #[error(
-        "Reloader listens on the hard-coded port {RELOADER_PORT}, which is in use (another Reloader?); run one Reloader per network namespace, or start without it"
-    )]
-    ReloaderPortInUse,
     /// The HTTP client for probes failed.
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
@@ -186,7 +151,7 @@ pub struct LocalPlane {
     state: PlaneState,
     timings: Vec<ComponentTiming>,
     ready_after: Duration,
-    reloader: ReloaderStatus,
+    reloader: PathBuf,
 }
 
 impl std::fmt::Debug for LocalPlane {
@@ -204,7 +169,6 @@ struct Booted {
     pki: Pki,
     state: PlaneState,
     timings: Vec<ComponentTiming>,
-    reloader: ReloaderStatus,
 }
 
 impl LocalPlane {
@@ -235,7 +199,7 @@ impl LocalPlane {
                     state: booted.state,
                     timings: booted.timings,
                     ready_after,
-                    reloader: booted.reloader,
+                    reloader: options.binaries.reloader.path.clone(),
                 })
             }
             Err(error) => {
@@ -323,12 +287,6 @@ impl LocalPlane {
         self.ready_after
     }
 
-    /// Whether Reloader runs.
-    #[must_use]
-    pub fn reloader(&self) -> &ReloaderStatus {
-        &self.reloader
-    }
-
     /// What `plane.json` holds.
     #[must_use]
     pub fn state(&self) -> &PlaneState {
@@ -391,6 +349,16 @@ impl Cluster for LocalPlane {
 
     fn component_logs(&self) -> Result<&Path, &str> {
         Ok(self.supervisor.log_dir())
+    }
+
+    fn reloaders(&self) -> Result<ReloaderLauncher, String> {
+        ReloaderLauncher::new(
+            &self.reloader,
+            &self.kubeconfig,
+            self.apiserver_url(),
+            self.run_dir().join("reloaders"),
+        )
+        .map_err(|e| e.to_string())
     }
 
     async fn stop(mut self) {
@@ -678,37 +646,6 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         );
     }
 
-    // Reloader, last: it queries the API at start.
-    let reloader = match (&bins.reloader, options.reloader) {
-        (_, false) => ReloaderStatus::Disabled,
-        (None, true) => ReloaderStatus::NotConfigured,
-        (Some(resolved), true) => {
-            if !is_free(RELOADER_PORT) {
-                return Err(PlaneError::ReloaderPortInUse);
-            }
-            ports.push(RELOADER_PORT);
-            supervisor.spawn(
-                ChildSpec::new("reloader", &resolved.path)
-                    .args(options.reloader_args.iter().map(OsString::from))
-                    .env("KUBECONFIG", &kubeconfig),
-            )?;
-            let url = format!("http://127.0.0.1:{RELOADER_PORT}/live");
-            let (c, u) = (&insecure, url.as_str());
-            let took = supervisor
-                .wait_ready("reloader", deadline, move || probe::http_ok(c, u))
-                .await?;
-            timer.record(
-                supervisor,
-                "reloader",
-                resolved,
-                Some(url.clone()),
-                false,
-                took,
-            );
-            ReloaderStatus::Running(resolved.path.clone())
-        }
-    };
-
     let state = PlaneState {
         kubeconfig: kubeconfig.clone(),
         apiserver_url: apiserver_url.clone(),
@@ -716,7 +653,6 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         ca_file: pki.ca_cert.clone(),
         ports,
         components,
-        reloader: reloader.to_string(),
         ready_after_secs: 0.0,
     };
     Ok(Booted {
@@ -725,7 +661,6 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         pki,
         state,
         timings,
-        reloader,
     })
 }
 

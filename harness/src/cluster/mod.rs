@@ -2,7 +2,7 @@
 //! (through [`crate::runner::ClusterAccess::of`]); two backends implement it:
 //!
 //! - [`LocalPlane`]: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
-//!   as host processes, plus ESO and (when supplied) Reloader, started and stopped by the run.
+//!   as host processes, plus ESO, started and stopped by the run.
 //! - [`ExistingCluster`]: a cluster the run neither starts nor stops: any kubeconfig
 //!   (`--kubeconfig`, ESO installed by the user) or a plane `harness up` keeps (`--reuse`).
 //!
@@ -21,9 +21,10 @@ use std::path::Path;
 use kube::api::DynamicObject;
 
 use crate::k8s::ApplyError;
+use crate::reloader::ReloaderLauncher;
 
 pub use existing::{ExistingCluster, ExistingError};
-pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError, PlaneOptions, ReloaderStatus};
+pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError, PlaneOptions};
 pub use state::PlaneState;
 
 /// A cluster the harness can use.
@@ -46,9 +47,13 @@ pub trait Cluster {
         &self,
     ) -> impl Future<Output = Option<(String, Option<serde_json::Value>)>> + Send;
 
-    /// The folder where the harness's supervisor writes ESO's and Reloader's logs
-    /// (`<name>.{out,err}.log`), or why this cluster has none (failure dumps say it).
+    /// The folder where the harness's supervisor writes ESO's log (`<name>.{out,err}.log`),
+    /// or why this cluster has none (failure dumps say it).
     fn component_logs(&self) -> Result<&Path, &str>;
+
+    /// How the run starts each scenario's own Reloader on this cluster, or why it does not
+    /// (scenarios then meet the Reloader the cluster runs, if any).
+    fn reloaders(&self) -> Result<ReloaderLauncher, String>;
 
     /// Stops the cluster and everything the harness started for it; a no-op for a cluster
     /// the harness did not start.

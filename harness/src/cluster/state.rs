@@ -41,8 +41,6 @@ pub struct PlaneState {
     pub ports: Vec<u16>,
     /// Components in start order.
     pub components: Vec<ComponentState>,
-    /// Why Reloader is or is not running.
-    pub reloader: String,
     /// Seconds from start to all ready.
     pub ready_after_secs: f64,
 }

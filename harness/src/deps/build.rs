@@ -64,7 +64,7 @@ pub fn build_missing(
     for (wrapper_dir, requested) in versions {
         let component = Component::BUILT
             .into_iter()
-            .find(|c| c.wrapper_dir() == Some(wrapper_dir))
+            .find(|c| c.wrapper_dir() == *wrapper_dir)
             .expect("version flags name known wrappers");
         let wrapper = Wrapper::read(&config.wrappers.join(wrapper_dir), component)?;
         let requested_v = if requested.starts_with('v') {
@@ -85,9 +85,6 @@ pub fn build_missing(
     let mut toolchain: Option<Toolchain> = None;
     let mut outcomes = Vec::new();
     for &component in components {
-        if component == Component::Reloader {
-            continue;
-        }
         if let Some(resolved) = resolve(config, component, &mut toolchain)? {
             let outcome = if resolved.version == "override" {
                 BuildOutcome::Override(resolved.path)
@@ -101,10 +98,7 @@ pub fn build_missing(
             toolchain = Some(Toolchain::detect()?);
         }
         let toolchain = toolchain.as_ref().expect("just set");
-        let dir = component
-            .wrapper_dir()
-            .expect("built components have a wrapper");
-        let wrapper = Wrapper::read(&config.wrappers.join(dir), component)?;
+        let wrapper = Wrapper::read(&config.wrappers.join(component.wrapper_dir()), component)?;
         let (path, took) = build_one(config, toolchain, &wrapper, component)?;
         outcomes.push((component, BuildOutcome::Built(path, took)));
     }
@@ -137,11 +131,19 @@ fn build_one(
     let partial = out_dir.join(format!("{}.partial", component.binary()));
 
     let mut ldflags = String::from("-s -w");
-    if matches!(
-        component,
-        Component::KubeApiserver | Component::KubeControllerManager | Component::KubeScheduler
-    ) {
-        ldflags.push_str(&kubernetes_version_ldflags(&wrapper.version));
+    match component {
+        Component::KubeApiserver | Component::KubeControllerManager | Component::KubeScheduler => {
+            ldflags.push_str(&kubernetes_version_ldflags(&wrapper.version));
+        }
+        // As Reloader's Dockerfile stamps releases; it shows in its `reloader-meta-info`.
+        Component::Reloader => {
+            let _ = write!(
+                ldflags,
+                " -X github.com/stakater/Reloader/pkg/common.Version={}",
+                wrapper.version
+            );
+        }
+        Component::Etcd | Component::Kwok | Component::Eso => {}
     }
     let log_file = std::fs::File::create(&log).map_err(io(&log))?;
     let log_err = log_file.try_clone().map_err(io(&log))?;

@@ -25,19 +25,20 @@ pub enum Component {
     Kwok,
     /// External Secrets Operator.
     Eso,
-    /// Stakater Reloader (never built; `HARNESS_RELOADER_BIN` only).
+    /// Stakater Reloader.
     Reloader,
 }
 
 impl Component {
     /// Everything built from a wrapper, in [`super::Binaries`] field order.
-    pub const BUILT: [Self; 6] = [
+    pub const BUILT: [Self; 7] = [
         Self::Etcd,
         Self::KubeApiserver,
         Self::KubeControllerManager,
         Self::KubeScheduler,
         Self::Kwok,
         Self::Eso,
+        Self::Reloader,
     ];
 
     /// The executable's file name.
@@ -70,15 +71,13 @@ impl Component {
 
     /// The wrapper module directory under `tools/go`.
     #[must_use]
-    pub fn wrapper_dir(self) -> Option<&'static str> {
+    pub fn wrapper_dir(self) -> &'static str {
         match self {
-            Self::Etcd => Some("etcd"),
-            Self::KubeApiserver | Self::KubeControllerManager | Self::KubeScheduler => {
-                Some("kubernetes")
-            }
-            Self::Kwok => Some("kwok"),
-            Self::Eso => Some("eso"),
-            Self::Reloader => None,
+            Self::Etcd => "etcd",
+            Self::KubeApiserver | Self::KubeControllerManager | Self::KubeScheduler => "kubernetes",
+            Self::Kwok => "kwok",
+            Self::Eso => "eso",
+            Self::Reloader => "reloader",
         }
     }
 
@@ -290,5 +289,8 @@ mod tests {
         );
         let k8s = Wrapper::read(&root.join("kubernetes"), Component::KubeScheduler).expect("k8s");
         assert_eq!(k8s.version, "v1.37.2");
+        let reloader =
+            Wrapper::read(&root.join("reloader"), Component::Reloader).expect("reloader");
+        assert_eq!(reloader.version, "v1.4.22");
     }
 }

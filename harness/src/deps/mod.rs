@@ -1,13 +1,13 @@
 //! The plane's binaries and assets: where they are, and building them from the Go wrapper
 //! modules in `tools/go/`.
 //!
-//! Every program except Reloader is built from a wrapper module (go.mod + go.sum, no code)
+//! Every program is built from a wrapper module (go.mod + go.sum, no code)
 //! with `-mod=readonly` into
 //! `${XDG_CACHE_HOME:-~/.cache}/akv-e2e/bin/<component>-<version>-<go version>/`.
 //! The directory also holds `wrapper-go.sum.sha256`; a binary built from another go.sum is
 //! rebuilt. A directory without that stamp (built by hand with the README's commands) is
-//! adopted once: the stamp of the current go.sum is written beside it. Each binary can be replaced by an env var (`HARNESS_ETCD_BIN`, ...).
-//! Reloader is not served by the Go module proxy, so it only comes from `HARNESS_RELOADER_BIN`.
+//! adopted once: the stamp of the current go.sum is written beside it. Each binary can be
+//! replaced by an env var (`HARNESS_ETCD_BIN`, ..., `HARNESS_RELOADER_BIN`).
 
 mod build;
 mod component;
@@ -176,8 +176,8 @@ pub struct Binaries {
     pub kwok: Resolved,
     /// External Secrets Operator.
     pub eso: Resolved,
-    /// Stakater Reloader, only from `HARNESS_RELOADER_BIN`.
-    pub reloader: Option<Resolved>,
+    /// Stakater Reloader.
+    pub reloader: Resolved,
 }
 
 impl Binaries {
@@ -223,10 +223,6 @@ impl Binaries {
         if !missing.is_empty() {
             return Err(DepsError::Missing(missing));
         }
-        let reloader = match std::env::var_os(Component::Reloader.env_var()) {
-            Some(path) if !path.is_empty() => Some(override_path(Component::Reloader, path)?),
-            _ => None,
-        };
         let mut found = found.into_iter();
         let mut next = || found.next().expect("one per built component");
         Ok(Self {
@@ -236,7 +232,7 @@ impl Binaries {
             kube_scheduler: next(),
             kwok: next(),
             eso: next(),
-            reloader,
+            reloader: next(),
         })
     }
 }
@@ -265,10 +261,7 @@ pub fn resolve(
     if let Some(path) = std::env::var_os(component.env_var()).filter(|p| !p.is_empty()) {
         return override_path(component, path).map(Some);
     }
-    let Some(wrapper_dir) = component.wrapper_dir() else {
-        return Ok(None);
-    };
-    let wrapper = Wrapper::read(&config.wrappers.join(wrapper_dir), component)?;
+    let wrapper = Wrapper::read(&config.wrappers.join(component.wrapper_dir()), component)?;
     if toolchain.is_none() {
         *toolchain = Some(Toolchain::detect()?);
     }

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod client;
 pub mod wait;
+pub mod workload;
 
 pub use apply::{ApplyError, FIELD_MANAGER, apply_yaml};
 pub use client::{ClientError, client_from_kubeconfig, write_kubeconfig};

@@ -25,7 +25,7 @@ pub(crate) struct Dump {
     /// read (no cluster).
     pub cluster: Section,
     pub eso_log: Section,
-    /// `None` when the scenario does not use Reloader.
+    /// The scenario's own Reloader's log; `None` when the scenario does not use Reloader.
     pub reloader_log: Option<Section>,
     pub akv_audit: Vec<String>,
     pub aad_audit: Vec<String>,
@@ -54,10 +54,7 @@ impl Dump {
             &self.eso_log,
         );
         if let Some(log) = &self.reloader_log {
-            section(
-                &format!("Reloader log, lines about {}", self.namespace),
-                log,
-            );
+            section("Reloader log (this scenario's Reloader)", log);
         }
         section(
             "Key Vault audit, this scenario's vaults and principals",
@@ -72,11 +69,12 @@ impl Dump {
 }
 
 /// Gathers the dump of a scenario whose step just failed. `logs` is where the harness's
-/// children write (`<name>.{out,err}.log`), or why there is no such place.
+/// children write (`<name>.{out,err}.log`), or why there is no such place; `reloader_log` is
+/// the scenario's own Reloader's log file (or why it has none), if it uses Reloader.
 pub(crate) async fn gather(
     client: Option<&kube::Client>,
     logs: Result<&Path, &str>,
-    uses_reloader: bool,
+    reloader_log: Option<Result<&Path, &str>>,
     namespace: &str,
     bench: &Bench,
     world: &World,
@@ -94,7 +92,16 @@ pub(crate) async fn gather(
         namespace: namespace.to_owned(),
         cluster,
         eso_log: log("external-secrets"),
-        reloader_log: uses_reloader.then(|| log("reloader")),
+        // Everything this Reloader logged is about the scenario: it watches nothing else.
+        reloader_log: reloader_log.map(|file| match file {
+            Ok(file) => Ok(squeeze(
+                read_end(file)
+                    .lines()
+                    .filter_map(|line| log_line(line, ""))
+                    .collect(),
+            )),
+            Err(why) => Err(why.to_owned()),
+        }),
         akv_audit: akv_lines(bench, world, marks.0),
         aad_audit: aad_lines(bench, world, marks.1),
     }

@@ -208,6 +208,69 @@ async fn reloader_scenarios_pass_on_the_local_plane() {
     assert_eq!(stats.passed, scenarios.len());
 }
 
+/// Two scenarios with different reload strategies run side by side in one run (`--jobs 2`),
+/// each rotating a Secret of the same name watched by a Deployment of the same name: each
+/// workload carries only its own scenario's strategy's mark (env var vs annotation), with the
+/// hash of its own Secret. A third scenario whose Reloader refuses its flags fails before its
+/// first step with Reloader's message and the scenario's name; the other two are unaffected.
+#[tokio::test]
+async fn each_scenario_gets_the_reloader_it_declares() {
+    let template = include_str!("reloader_strategy.yaml");
+    let copy = |name: &str, args: &str, strategy: &str| {
+        scenario(
+            &template
+                .replace("name: NAME", &format!("name: {name}"))
+                .replace("STRATEGY_ARGS", args)
+                .replace("STRATEGY", strategy),
+        )
+    };
+    let scenarios = [
+        copy("default strategy", "true", "envVars"),
+        copy(
+            "annotations strategy",
+            "{ args: [--reload-strategy=annotations] }",
+            "annotations",
+        ),
+        copy(
+            "refused flags",
+            "{ args: [--reload-strategy=restart-everything] }",
+            "envVars",
+        ),
+    ];
+    let (stats, events) = run_on_plane(&scenarios, 2, Duration::from_secs(600)).await;
+    let failures = not_passed(&events);
+    assert_eq!(stats.passed, 2, "{failures:#?}");
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    let refused = &failures[0];
+    assert!(
+        refused.starts_with("refused flags: Error")
+            && refused.contains("Reloader for scenario `refused flags` did not start")
+            && refused.contains("reload-strategy must be one of: env-vars, annotations"),
+        "{refused}"
+    );
+    // Side by side: the second started before the first finished.
+    let position = |wanted: fn(&RunEventKind) -> bool, name: &str| {
+        events
+            .iter()
+            .position(|e| wanted(&e.kind) && scenario_name(&e.kind) == Some(name))
+            .unwrap_or_else(|| panic!("no such event for {name}"))
+    };
+    let started = |k: &RunEventKind| matches!(k, RunEventKind::ScenarioStarted { .. });
+    let finished = |k: &RunEventKind| matches!(k, RunEventKind::ScenarioFinished { .. });
+    assert!(
+        position(started, "annotations strategy") < position(finished, "default strategy"),
+        "the two strategies ran at the same time"
+    );
+}
+
+fn scenario_name(kind: &RunEventKind) -> Option<&str> {
+    match kind {
+        RunEventKind::ScenarioStarted { scenario }
+        | RunEventKind::ScenarioFinished { scenario, .. } => Some(&scenario.name),
+        _ => None,
+    }
+}
+
 /// A scenario that must fail (wrong role, so ESO cannot read): its failure dump names ESO's
 /// error from ESO's log and fake-akv's 403 for the scenario's app. Run again through the
 /// kubeconfig backend on the same plane (whose ESO reaches this bench), it fails the same way,

@@ -105,6 +105,8 @@ pub struct StepContext<'a> {
     pub(crate) events: &'a EventSender,
     pub(crate) scenario: ScenarioRef,
     pub(crate) step: StepRef,
+    /// The scenario's own Reloader, when the run started one.
+    pub reloader: Option<&'a mut crate::reloader::Reloader>,
 }
 
 impl StepContext<'_> {

@@ -1,43 +1,73 @@
-//! `expectRollout`: a Deployment was restarted exactly N times since a mark (its revision,
-//! `deployment.kubernetes.io/revision`; 1, its creation, by default), its new pods are Ready,
-//! and the listed other Deployments were not restarted at all. This is what Stakater Reloader
-//! does to a workload when a Secret it watches changes: one new pod-template revision.
+//! `expectRollout`: a workload (Deployment, StatefulSet, DaemonSet, or the Jobs a CronJob
+//! gets) was restarted exactly N times since a mark, its new pods are Ready, and the listed
+//! other workloads were not restarted at all. This is what Stakater Reloader does to a
+//! workload when a Secret it watches changes: one new pod-template revision (for a CronJob, one
+//! new Job). The step reports what caused the restart: Reloader's `Reloaded` events for the
+//! workload and the mark it wrote into the pod template; `strategy` and `secret` assert them.
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::api::{Api, ListParams};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
-use crate::k8s::wait::{deployment_rolled_out, pod_ready};
+use crate::event::OutputStream;
+use crate::k8s::workload::{self, WorkloadKind, WorkloadState};
+use crate::reloader::marks::{Marks, secret_hash};
 use crate::scenario::spec::DurationSpec;
 
-const REVISION: &str = "deployment.kubernetes.io/revision";
-
-/// Polls until the Deployment has rolled out exactly `restarts` new revisions since
+/// Polls until the workload has rolled out exactly `restarts` new revisions since
 /// `sinceRevision` with every new pod Ready, then checks that the count holds for `hold`
-/// and that every `untouched` Deployment is still at its first revision.
+/// and that every `untouched` workload is still at its first revision.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpectRollout {
-    /// The Deployment.
+    /// The workload's kind (default `Deployment`).
+    #[serde(default, skip_serializing_if = "is_deployment")]
+    pub kind: WorkloadKind,
+    /// The workload.
     pub name: String,
     /// Namespace; the scenario's when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// Restarts wanted since the mark (new pod-template revisions); 0 asserts none.
+    /// Restarts wanted since the mark (new pod-template revisions; for a CronJob, Jobs
+    /// created from it by hand or by Reloader); 0 asserts none.
     pub restarts: u64,
-    /// The mark: the revision to count from (default 1, the Deployment's creation).
+    /// The mark: the revision to count from (default 1, the workload's creation).
     #[serde(default = "first_revision")]
     pub since_revision: u64,
-    /// Deployments in the same namespace that must still be at revision 1.
+    /// Workloads in the same namespace that must still be at revision 1: names of the same
+    /// kind, or `Kind/name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub untouched: Vec<String>,
     /// Once the count is reached, how long it must stay there (default `3s`): a restart
     /// count is only "exactly N" if no further restart follows.
     #[serde(default = "default_hold")]
     pub hold: DurationSpec,
+    /// The Reloader strategy whose mark the pod template must carry (and not the other's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<ReloadStrategy>,
+    /// With `strategy`: the mark names this Secret and holds the hash Reloader computes over
+    /// its current data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Reloader's `--reload-strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ReloadStrategy {
+    /// `env-vars` (the default): a `STAKATER_<NAME>_SECRET` env var.
+    EnvVars,
+    /// `annotations`: the `reloader.stakater.com/last-reloaded-from` pod-template annotation.
+    Annotations,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference.
+fn is_deployment(kind: &WorkloadKind) -> bool {
+    *kind == WorkloadKind::Deployment
 }
 
 fn first_revision() -> u64 {
@@ -48,117 +78,39 @@ fn default_hold() -> DurationSpec {
     DurationSpec("3s".into())
 }
 
-fn revision(deployment: &Deployment) -> Option<u64> {
-    deployment
-        .metadata
-        .annotations
-        .as_ref()?
-        .get(REVISION)?
-        .parse()
-        .ok()
-}
-
 /// What the step sees at one look.
 struct Look {
-    revision: Option<u64>,
-    rolled_out: bool,
-    pods_ready: Result<(), String>,
+    state: WorkloadState,
     touched: Vec<String>,
 }
 
 impl ExpectRollout {
-    async fn look(&self, client: &kube::Client, namespace: &str) -> Result<Look, StepError> {
-        let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-        let get = |name: &str| {
-            let deployments = deployments.clone();
-            let name = name.to_owned();
-            async move {
-                deployments
-                    .get_opt(&name)
-                    .await
-                    .map_err(|e| StepError::kube(format!("get Deployment {namespace}/{name}"), e))?
-                    .ok_or_else(|| {
-                        StepError::Invalid(format!("Deployment {namespace}/{name} does not exist"))
-                    })
-            }
-        };
-        let deployment = get(&self.name).await?;
-        let mut touched = Vec::new();
-        for other in &self.untouched {
-            let other_deployment = get(other).await?;
-            match revision(&other_deployment) {
-                Some(1) | None => {}
-                Some(n) => touched.push(format!("{other} is at revision {n}, wanted 1")),
-            }
-        }
-        let revision = revision(&deployment);
-        let pods_ready = match revision {
-            Some(r) => {
-                self.new_pods_ready(client, namespace, &deployment, r)
-                    .await?
-            }
-            None => Err("no revision yet".into()),
-        };
-        Ok(Look {
-            revision,
-            rolled_out: deployment_rolled_out(&deployment),
-            pods_ready,
-            touched,
-        })
+    fn shown(&self, namespace: &str) -> String {
+        format!("{} {namespace}/{}", self.kind, self.name)
     }
 
-    /// The pods of the ReplicaSet of `revision` exist and are all Ready.
-    async fn new_pods_ready(
-        &self,
-        client: &kube::Client,
-        namespace: &str,
-        deployment: &Deployment,
-        revision: u64,
-    ) -> Result<Result<(), String>, StepError> {
-        let uid = deployment.metadata.uid.clone().unwrap_or_default();
-        let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
-        let list = sets
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| StepError::kube(format!("list ReplicaSets in {namespace}"), e))?;
-        let current = list.items.into_iter().find(|rs| {
-            let owned = rs
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.uid == uid);
-            let this_revision = rs
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(REVISION))
-                .is_some_and(|r| r == &revision.to_string());
-            owned && this_revision
-        });
-        let Some(hash) = current.as_ref().and_then(|rs| {
-            rs.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("pod-template-hash"))
-                .cloned()
-        }) else {
-            return Ok(Err(format!("no ReplicaSet of revision {revision} yet")));
+    async fn look(&self, client: &kube::Client, namespace: &str) -> Result<Look, StepError> {
+        let get = |kind: WorkloadKind, name: String| async move {
+            workload::look(client, kind, namespace, &name)
+                .await
+                .map_err(|e| StepError::kube(format!("get {kind} {namespace}/{name}"), e))?
+                .ok_or_else(|| {
+                    StepError::Invalid(format!("{kind} {namespace}/{name} does not exist"))
+                })
         };
-        let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-        let list = pods
-            .list(&ListParams::default().labels(&format!("pod-template-hash={hash}")))
-            .await
-            .map_err(|e| StepError::kube(format!("list pods in {namespace}"), e))?;
-        let want = deployment.spec.replicas.unwrap_or(1);
-        let ready = list.items.iter().filter(|p| pod_ready(p)).count();
-        if i32::try_from(ready).unwrap_or(i32::MAX) >= want {
-            Ok(Ok(()))
-        } else {
-            Ok(Err(format!(
-                "{ready} of {want} pods of revision {revision} Ready"
-            )))
+        let state = get(self.kind, self.name.clone()).await?;
+        let mut touched = Vec::new();
+        for other in &self.untouched {
+            let (kind, name) = match other.split_once('/') {
+                Some((kind, name)) => (kind.parse().map_err(StepError::Invalid)?, name),
+                None => (self.kind, other.as_str()),
+            };
+            match get(kind, name.to_owned()).await?.revision {
+                Some(1) | None => {}
+                Some(n) => touched.push(format!("{kind} {name} is at revision {n}, wanted 1")),
+            }
         }
+        Ok(Look { state, touched })
     }
 
     fn wanted(&self) -> u64 {
@@ -169,7 +121,7 @@ impl ExpectRollout {
     fn problem(&self, look: &Look) -> Option<String> {
         let wanted = self.wanted();
         let mut out = Vec::new();
-        match look.revision {
+        match look.state.revision {
             Some(r) if r == wanted => {}
             Some(r) if r >= self.since_revision => out.push(format!(
                 "{} restarts since revision {}, wanted {}",
@@ -183,14 +135,88 @@ impl ExpectRollout {
             )),
             None => out.push("no revision yet".into()),
         }
-        if !look.rolled_out {
-            out.push("rollout not complete".into());
-        }
-        if let Err(e) = &look.pods_ready {
+        if let Err(e) = &look.state.rollout {
             out.push(e.clone());
         }
         out.extend(look.touched.iter().cloned());
         (!out.is_empty()).then(|| out.join("; "))
+    }
+
+    /// Whether the pod template carries the wanted strategy's mark for the wanted Secret.
+    async fn check_marks(
+        &self,
+        client: &kube::Client,
+        namespace: &str,
+        marks: &Marks,
+    ) -> Result<Option<String>, StepError> {
+        let Some(strategy) = self.strategy else {
+            return Ok(None);
+        };
+        let env_hash = self.secret.as_deref().and_then(|s| marks.env_hash(s));
+        let source = marks.annotation_source();
+        let (has_own, has_other) = match strategy {
+            ReloadStrategy::EnvVars => (!marks.env_vars.is_empty(), marks.annotation.is_some()),
+            ReloadStrategy::Annotations => (marks.annotation.is_some(), !marks.env_vars.is_empty()),
+        };
+        if !has_own || has_other {
+            return Ok(Some(format!(
+                "wanted the {strategy:?} strategy's mark only, the pod template has: {}",
+                marks.describe()
+            )));
+        }
+        let Some(secret) = &self.secret else {
+            return Ok(None);
+        };
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+        let data: BTreeMap<_, _> = secrets
+            .get(secret)
+            .await
+            .map_err(|e| StepError::kube(format!("get Secret {namespace}/{secret}"), e))?
+            .data
+            .unwrap_or_default();
+        let hash = secret_hash(&data);
+        let recorded = match strategy {
+            ReloadStrategy::EnvVars => env_hash.map(str::to_owned),
+            ReloadStrategy::Annotations => source
+                .filter(|(kind, name, _)| kind == "SECRET" && name == secret)
+                .map(|(_, _, hash)| hash),
+        };
+        Ok(match recorded {
+            Some(recorded) if recorded == hash => None,
+            Some(recorded) => Some(format!(
+                "the mark for Secret {secret} holds {recorded}, its data hashes to {hash}; \
+                 the pod template has: {}",
+                marks.describe()
+            )),
+            None => Some(format!(
+                "no mark for Secret {secret}; the pod template has: {}",
+                marks.describe()
+            )),
+        })
+    }
+
+    /// Reloader's events about the workload, oldest first.
+    async fn reload_events(&self, client: &kube::Client, namespace: &str) -> Vec<String> {
+        let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+        let Ok(list) = api.list(&ListParams::default()).await else {
+            return Vec::new();
+        };
+        list.items
+            .into_iter()
+            .filter(|e| {
+                e.involved_object.name.as_deref() == Some(self.name.as_str())
+                    && matches!(e.reason.as_deref(), Some("Reloaded" | "ReloadFail"))
+            })
+            .map(|e| {
+                format!(
+                    "event {} {} (x{}): {}",
+                    e.type_.unwrap_or_default(),
+                    e.reason.unwrap_or_default(),
+                    e.count.unwrap_or(1),
+                    e.message.unwrap_or_default()
+                )
+            })
+            .collect()
     }
 }
 
@@ -201,30 +227,56 @@ impl Step for ExpectRollout {
             .clone()
             .unwrap_or_else(|| cx.namespace.clone());
         let client = cx.kube()?;
-        let shown = format!("Deployment {namespace}/{}", self.name);
-        // Phase 1: until the wanted revision is rolled out and Ready.
-        loop {
+        let shown = self.shown(&namespace);
+        // Phase 1: until the wanted revision is rolled out and Ready (and marked as wanted).
+        let look = loop {
             let look = self.look(&client, &namespace).await?;
-            if look.revision.is_some_and(|r| r > self.wanted()) || !look.touched.is_empty() {
+            if look.state.revision.is_some_and(|r| r > self.wanted()) || !look.touched.is_empty() {
                 return Ok(StepOutcome::failed(format!(
                     "{shown}: {}",
                     self.problem(&look).unwrap_or_default()
                 )));
             }
-            match self.problem(&look) {
-                None => break,
+            let marks = look
+                .state
+                .template
+                .as_ref()
+                .map(Marks::of)
+                .unwrap_or_default();
+            let problem = match self.problem(&look) {
+                None => self.check_marks(&client, &namespace, &marks).await?,
+                problem => problem,
+            };
+            match problem {
+                None => break look,
                 Some(problem) if cx.time_left() < cx.poll_interval() => {
                     return Ok(StepOutcome::failed(format!("{shown}: {problem}")));
                 }
                 Some(_) => tokio::time::sleep(cx.poll_interval()).await,
             }
-        }
+        };
+        let marks = look
+            .state
+            .template
+            .as_ref()
+            .map(Marks::of)
+            .unwrap_or_default();
+        let mut causes = self.reload_events(&client, &namespace).await;
+        causes.push(format!("pod template: {}", marks.describe()));
+        cx.output(
+            OutputStream::Log,
+            format!(
+                "{shown} at revision {}:\n  {}",
+                self.wanted(),
+                causes.join("\n  ")
+            ),
+        );
         // Phase 2: the count holds (no further restart, nothing else touched).
         let until = tokio::time::Instant::now() + self.hold.get();
         while tokio::time::Instant::now() < until {
             tokio::time::sleep(cx.poll_interval()).await;
             let look = self.look(&client, &namespace).await?;
-            let moved = look.revision.is_some_and(|r| r != self.wanted());
+            let moved = look.state.revision.is_some_and(|r| r != self.wanted());
             if moved || !look.touched.is_empty() {
                 return Ok(StepOutcome::failed(format!(
                     "{shown}: after reaching {} restarts: {}",
@@ -242,9 +294,13 @@ impl Step for ExpectRollout {
         } else {
             format!(", {} untouched", self.untouched.join(", "))
         };
+        let strategy = self
+            .strategy
+            .map(|s| format!(" by {s:?}"))
+            .unwrap_or_default();
         format!(
-            "expect Deployment {} restarted {} time(s){untouched}",
-            self.name, self.restarts
+            "expect {} {} restarted {} time(s){strategy}{untouched}",
+            self.kind, self.name, self.restarts
         )
     }
 

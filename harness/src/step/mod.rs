@@ -29,6 +29,7 @@ pub mod grant_access;
 pub mod inject_fault;
 pub mod purge_vault_secret;
 pub mod recover_vault_secret;
+pub mod reloader;
 pub mod revoke_access;
 pub mod script;
 pub mod set_vault_secret;
@@ -140,6 +141,8 @@ pub enum StepKind {
     ExpectRollout(expect_rollout::ExpectRollout),
     /// Polls until an object has an event with a reason and message.
     ExpectEvent(expect_event::ExpectEvent),
+    /// Stops, starts or restarts the scenario's own Reloader.
+    Reloader(reloader::ReloaderStep),
 }
 
 impl StepKind {
@@ -171,6 +174,7 @@ impl StepKind {
         "expectSecret",
         "expectRollout",
         "expectEvent",
+        "reloader",
     ];
 
     /// The factory: the one place a variant becomes its [`Step`].
@@ -202,6 +206,7 @@ impl StepKind {
             Self::ExpectSecret(s) => s,
             Self::ExpectRollout(s) => s,
             Self::ExpectEvent(s) => s,
+            Self::Reloader(s) => s,
         }
     }
 
@@ -234,6 +239,7 @@ impl StepKind {
             Self::ExpectSecret(s) => s.run(cx).await,
             Self::ExpectRollout(s) => s.run(cx).await,
             Self::ExpectEvent(s) => s.run(cx).await,
+            Self::Reloader(s) => s.run(cx).await,
         }
     }
 

@@ -41,19 +41,25 @@ impl fmt::Debug for Child {
 }
 
 impl Child {
-    pub(super) fn spawn(spec: ChildSpec, log_dir: &Path) -> Result<Self, SpawnError> {
+    pub(super) fn spawn(spec: ChildSpec, log_dir: &Path, append: bool) -> Result<Self, SpawnError> {
         let out_log = log_dir.join(format!("{}.out.log", spec.name));
         let err_log = log_dir.join(format!("{}.err.log", spec.name));
         let open = |path: &Path| {
-            std::fs::File::create(path).map_err(|source| {
-                SpawnError::new(
-                    &spec,
-                    SpawnErrorKind::Log {
-                        path: path.to_path_buf(),
-                        source,
-                    },
-                )
-            })
+            std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(path)
+                .map_err(|source| {
+                    SpawnError::new(
+                        &spec,
+                        SpawnErrorKind::Log {
+                            path: path.to_path_buf(),
+                            source,
+                        },
+                    )
+                })
         };
         let out_file = open(&out_log)?;
         let err_file = open(&err_log)?;
@@ -273,6 +279,10 @@ impl SpawnError {
             stderr_tail: String::new(),
             kind,
         }
+    }
+
+    pub(super) fn cannot_start(spec: &ChildSpec, source: std::io::Error) -> Self {
+        Self::new(spec, SpawnErrorKind::Start(source))
     }
 
     /// True if the child exited by itself before it was ready.

@@ -12,6 +12,7 @@
 //! harness left behind.
 
 mod child;
+mod netns;
 pub mod pidfile;
 pub mod probe;
 
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use child::tail as log_tail;
 pub use child::{Child, SpawnError};
+pub use netns::NetNs;
 pub use pidfile::{PidFile, PidFileError, Reaped};
 
 /// Grace between SIGTERM and SIGKILL unless the caller picks another.
@@ -135,12 +137,44 @@ impl Supervisor {
 
     /// Starts `spec` in its own process group and records it in the pidfile.
     pub fn spawn(&mut self, spec: ChildSpec) -> Result<&Child, SpawnError> {
-        let child = Child::spawn(spec, &self.log_dir)?;
+        let child = Child::spawn(spec, &self.log_dir, false)?;
+        Ok(self.adopt(child))
+    }
+
+    /// Starts `spec` inside `netns`. Its logs are appended to, so a child started again under
+    /// the same name (after [`Supervisor::stop`]) keeps one log across its lives.
+    pub fn spawn_in(&mut self, spec: ChildSpec, netns: &NetNs) -> Result<&Child, SpawnError> {
+        let runtime = tokio::runtime::Handle::current();
+        let log_dir = self.log_dir.clone();
+        let fallback = spec.clone();
+        let child = netns
+            .run(move || {
+                // tokio's child reaper needs the runtime the harness runs on.
+                let _entered = runtime.enter();
+                Child::spawn(spec, &log_dir, true)
+            })
+            .map_err(|source| SpawnError::cannot_start(&fallback, source))??;
+        Ok(self.adopt(child))
+    }
+
+    fn adopt(&mut self, child: Child) -> &Child {
         if let Err(error) = self.pidfile.add(child.name(), child.pid(), child.program()) {
             tracing::warn!(%error, "cannot record child in the pidfile");
         }
         self.children.push(child);
-        Ok(self.children.last().expect("just pushed"))
+        self.children.last().expect("just pushed")
+    }
+
+    /// Stops the child called `name` (SIGTERM, the grace period, SIGKILL) and forgets it;
+    /// false if there is none.
+    pub async fn stop(&mut self, name: &str) -> bool {
+        let Some(index) = self.children.iter().position(|c| c.name() == name) else {
+            return false;
+        };
+        let mut child = self.children.remove(index);
+        child.stop(self.grace).await;
+        self.pidfile.remove(child.pid());
+        true
     }
 
     /// Polls `probe` with backoff (50 ms doubling to 1 s) until it succeeds, `deadline`

@@ -24,8 +24,6 @@ fn plane_options(run_dir: &Path) -> PlaneOptions {
     let binaries = Binaries::ensure(&config).expect("control-plane binaries build");
     let assets = Assets::locate(&config).expect("ESO CRDs and kwok stages");
     let mut options = PlaneOptions::new(run_dir, binaries, assets);
-    // Reloader binds a fixed :9090; keep tests independent of it (and of each other).
-    options.reloader = false;
     options.grace = Duration::from_secs(5);
     options
 }
@@ -381,13 +379,7 @@ fn up_status_down_keep_and_then_stop_a_plane() {
 
     let (code, status) = harness(&["status"], &run_dir);
     assert_eq!(code, 0, "{status}");
-    for expected in [
-        "kube-apiserver",
-        "v1.37.2",
-        "kwok",
-        "running",
-        "reloader    NOT RUNNING",
-    ] {
+    for expected in ["kube-apiserver", "v1.37.2", "kwok", "running"] {
         assert!(status.contains(expected), "{expected} in:\n{status}");
     }
 
@@ -432,56 +424,6 @@ fn up_killed_hard_leaves_children_that_down_reaps() {
     assert_eq!(code, 0, "{down}");
     assert!(down.contains("stopped leftover"), "{down}");
     assert_eq!(processes_mentioning(&run_dir_text), Vec::new());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plane_runs_a_supplied_reloader_and_reports_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run_dir = dir.path().join("run");
-    let docroot = dir.path().join("docroot");
-    std::fs::create_dir_all(&docroot).expect("docroot");
-    std::fs::write(docroot.join("live"), "ok").expect("live");
-    // Stands in for Reloader: needs KUBECONFIG, serves /live on the fixed :9090.
-    let fake = dir.path().join("reloader");
-    std::fs::write(
-        &fake,
-        format!(
-            "#!/bin/sh\n[ -r \"$KUBECONFIG\" ] || {{ echo 'no KUBECONFIG' >&2; exit 1; }}\nexec python3 -m http.server 9090 --bind 127.0.0.1 --directory {}\n",
-            docroot.display()
-        ),
-    )
-    .expect("write fake reloader");
-    assert!(
-        Command::new("chmod")
-            .arg("+x")
-            .arg(&fake)
-            .status()
-            .expect("chmod")
-            .success()
-    );
-    let mut options = plane_options(&run_dir);
-    options.eso = false;
-    options.reloader = true;
-    options.binaries.reloader = Some(harness::deps::Resolved {
-        component: harness::deps::Component::Reloader,
-        path: fake.clone(),
-        version: "override".into(),
-    });
-    let plane = tokio::time::timeout(Duration::from_secs(240), LocalPlane::start(options))
-        .await
-        .expect("starts within 240s")
-        .unwrap_or_else(|e| panic!("plane start failed: {e}"));
-    assert_eq!(
-        plane.reloader(),
-        &harness::cluster::ReloaderStatus::Running(fake)
-    );
-    assert!(plane.ports().contains(&9090));
-    assert_eq!(
-        plane.timings().last().map(|t| t.name.as_str()),
-        Some("reloader")
-    );
-    plane.stop().await;
-    assert!(ports::is_free(9090));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use e2e::vault::VaultClient;
 use fake_aad::directory::{FederatedCredential, ManagedIdentity, TrustedIssuer};
 use fake_akv::vault::RoleAssignment;
-use harness::cluster::{Cluster, LocalPlane, PlaneOptions, ReloaderStatus};
+use harness::cluster::{Cluster, LocalPlane, PlaneOptions};
 use harness::deps::{Assets, Binaries, DepsConfig};
 use harness::k8s::wait::is_deployment_rolled_out;
 use harness::k8s::wait_for;
@@ -203,7 +203,7 @@ fn ready_reason(es: &DynamicObject) -> Option<String> {
 }
 
 /// The bench (fakes + proxy) with the seed secrets, and the plane with ESO pointed at it.
-async fn start_world(state: &std::path::Path, reloader: bool) -> (Bench, LocalPlane, VaultClient) {
+async fn start_world(state: &std::path::Path) -> (Bench, LocalPlane, VaultClient) {
     let bench = Bench::start(Options {
         state_dir: state.join("bench"),
         directory: None,
@@ -229,7 +229,6 @@ async fn start_world(state: &std::path::Path, reloader: bool) -> (Bench, LocalPl
     let binaries = Binaries::ensure(&config).expect("control-plane binaries build");
     let assets = Assets::locate(&config).expect("ESO CRDs and kwok stages");
     let mut options = PlaneOptions::new(state.join("plane"), binaries, assets);
-    options.reloader = reloader;
     options.eso_env = [
         "HTTPS_PROXY",
         "HTTP_PROXY",
@@ -290,7 +289,7 @@ const STORES: [(&str, &str); 3] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eso_syncs_and_rotates_on_both_code_paths_and_with_workload_identity() {
     let state = tempfile::tempdir().expect("temp dir");
-    let (bench, mut plane, vault) = start_world(state.path(), false).await;
+    let (bench, mut plane, vault) = start_world(state.path()).await;
     let identity = federate(&bench, &plane).await;
     plane
         .apply(&manifests(&bench, &identity.client_id.to_string()))
@@ -396,7 +395,7 @@ async fn eso_reads_a_certificate_as_der_and_its_secret_as_a_pfx_on_both_code_pat
     use base64::engine::general_purpose::STANDARD;
 
     let state = tempfile::tempdir().expect("temp dir");
-    let (bench, mut plane, vault) = start_world(state.path(), false).await;
+    let (bench, mut plane, vault) = start_world(state.path()).await;
     let akv = bench.akv().state();
     let mut spec = (*akv.vault(DEFAULT_VAULT).expect("default vault").spec()).clone();
     let principal = spec.role_assignments[0].principal_id;
@@ -565,16 +564,16 @@ spec:
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Stakater Reloader is not served by the Go module proxy (403 at every version); \
-            build it elsewhere, export HARNESS_RELOADER_BIN and run with --ignored"]
 async fn reloader_restarts_the_annotated_deployment_exactly_once_after_a_rotation() {
     let state = tempfile::tempdir().expect("temp dir");
-    let (bench, mut plane, vault) = start_world(state.path(), true).await;
-    assert!(
-        matches!(plane.reloader(), ReloaderStatus::Running(_)),
-        "Reloader: {}",
-        plane.reloader()
-    );
+    let (bench, mut plane, vault) = start_world(state.path()).await;
+    // The real Reloader (tools/go/reloader), with its default flags, watching NAMESPACE.
+    let reloader = plane
+        .reloaders()
+        .expect("the local plane starts Reloaders")
+        .start(NAMESPACE, &[])
+        .await
+        .unwrap_or_else(|e| panic!("Reloader starts: {e}"));
     plane
         .apply(&manifests(&bench, &uuid::Uuid::nil().to_string()))
         .await
@@ -663,6 +662,7 @@ async fn reloader_restarts_the_annotated_deployment_exactly_once_after_a_rotatio
         bystander_before,
         "unannotated Deployment untouched"
     );
+    reloader.shutdown().await;
     plane.shutdown().await;
     bench.shutdown().await;
 }
