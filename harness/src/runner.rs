@@ -159,7 +159,7 @@ async fn run_scenario(
                 .entries(&scenario.steps, String::new(), scenario.timeout, false)
                 .await;
             if let Some(reloader) = prepared.reloader.take() {
-                reloader.shutdown().await;
+                reloader.shutdown(failure.is_some()).await;
             }
             // A failed scenario's namespace and Azure world stay for whoever debugs it
             // (`--keep`); ESO keeps reconciling against them, so both go together.
@@ -240,8 +240,8 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
     let mut reloader = None;
     if let Some(cluster) = &cx.cluster {
         create_namespace(&cluster.client, &namespace).await?;
-        if let (ComponentSpec::Options(_) | ComponentSpec::Enabled(true), Ok(launcher)) =
-            (&scenario.components.reloader, &cluster.reloaders)
+        if scenario.components.reloader.enabled()
+            && let Ok(launcher) = &cluster.reloaders
         {
             reloader = Some(start_reloader(scenario, launcher, &namespace, &bindings).await?);
         }

@@ -82,6 +82,21 @@ pub fn build_missing(
             .into());
         }
     }
+    // Every builder (`harness deps`, `harness run`, test binaries side by side) takes this
+    // lock, then looks in the cache again: what another built while it waited is not rebuilt.
+    std::fs::create_dir_all(&config.bin_root).map_err(|source| BuildError::Io {
+        path: config.bin_root.clone(),
+        source,
+    })?;
+    let lock_path = config.bin_root.join(".build.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|source| BuildError::Io {
+        path: lock_path.clone(),
+        source,
+    })?;
+    lock.lock().map_err(|source| BuildError::Io {
+        path: lock_path,
+        source,
+    })?;
     let mut toolchain: Option<Toolchain> = None;
     let mut outcomes = Vec::new();
     for &component in components {

@@ -188,19 +188,6 @@ impl Binaries {
         if let Ok(found) = Self::locate(config) {
             return Ok(found);
         }
-        std::fs::create_dir_all(&config.bin_root).map_err(|source| BuildError::Io {
-            path: config.bin_root.clone(),
-            source,
-        })?;
-        let lock_path = config.bin_root.join(".build.lock");
-        let lock = std::fs::File::create(&lock_path).map_err(|source| BuildError::Io {
-            path: lock_path.clone(),
-            source,
-        })?;
-        lock.lock().map_err(|source| BuildError::Io {
-            path: lock_path,
-            source,
-        })?;
         build_missing(
             config,
             &Component::BUILT,

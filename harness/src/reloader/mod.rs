@@ -15,7 +15,7 @@ pub mod scope;
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Empty};
@@ -32,9 +32,17 @@ const NAME: &str = "reloader";
 /// A Reloader could not be started or driven.
 #[derive(Debug, thiserror::Error)]
 pub enum ReloaderError {
-    /// It did not start, exited (its own message is in the stderr tail) or never became ready.
+    /// It did not start or never became ready.
     #[error(transparent)]
     Spawn(#[from] SpawnError),
+    /// It exited before it was ready: refused its flags, or could not reach the cluster.
+    #[error("Reloader exited before it was ready: {message} (its log: {})", log.display())]
+    Exited {
+        /// Its own words: cobra's `Error:` lines and logrus' fatal ones.
+        message: String,
+        /// The whole log.
+        log: PathBuf,
+    },
     /// Its run directory is unusable.
     #[error("Reloader run directory: {0}")]
     PidFile(#[from] PidFileError),
@@ -86,12 +94,6 @@ impl ReloaderLauncher {
             run_root: run_root.into(),
             timeout: Duration::from_secs(60),
         })
-    }
-
-    /// The binary.
-    #[must_use]
-    pub fn program(&self) -> &Path {
-        &self.program
     }
 
     /// Starts a Reloader for the scenario in `namespace` with the scenario's `args` and
@@ -156,10 +158,21 @@ impl Reloader {
             .supervisor
             .wait_ready(NAME, self.timeout, move || live(netns))
             .await;
-        if took.is_err() {
-            self.stop().await;
+        match took {
+            Ok(took) => Ok(took),
+            Err(error) => {
+                self.stop().await;
+                let log = self.log_file();
+                if !error.is_exit() {
+                    return Err(error.into());
+                }
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                Err(ReloaderError::Exited {
+                    message: own_words(&text).unwrap_or_else(|| error.to_string()),
+                    log,
+                })
+            }
         }
-        Ok(took?)
     }
 
     /// Stops the process (SIGTERM, then SIGKILL after 5 s); false if it was not running.
@@ -196,10 +209,14 @@ impl Reloader {
         get(&self.netns, "/metrics").await
     }
 
-    /// Stops the process and the forwarding.
-    pub async fn shutdown(mut self) {
+    /// Stops the process and the forwarding; removes its run directory (pidfile, log) too
+    /// unless `keep_log`.
+    pub async fn shutdown(mut self, keep_log: bool) {
         self.stop().await;
         self.supervisor.stop_all().await;
+        if !keep_log {
+            let _ = std::fs::remove_dir_all(self.supervisor.run_dir());
+        }
     }
 }
 
@@ -207,6 +224,16 @@ impl Drop for Reloader {
     fn drop(&mut self) {
         self.forward.abort();
     }
+}
+
+/// What Reloader said when it gave up: cobra prints `Error: ...` and then its whole usage;
+/// logrus prints `level=fatal msg="..."`.
+fn own_words(log: &str) -> Option<String> {
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|line| line.starts_with("Error: ") || line.contains("level=fatal"))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 async fn live(netns: &NetNs) -> Result<(), String> {
@@ -251,4 +278,24 @@ async fn get(netns: &NetNs, path: &str) -> Result<String, String> {
     .await;
     driver.abort();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_words_skip_the_usage_and_keep_errors_and_fatal_lines() {
+        let log = "time=\"t\" level=info msg=\"Environment: Kubernetes\"\nError: reload-strategy must be one of: env-vars, annotations\nUsage:\n  reloader [flags]\n      --log-level string   Log level to use (trace, debug, info, warning, error, fatal and panic)\n";
+        assert_eq!(
+            own_words(log).as_deref(),
+            Some("Error: reload-strategy must be one of: env-vars, annotations")
+        );
+        let fatal = "time=\"t\" level=fatal msg=\"Unable to create Kubernetes client\"\n";
+        assert_eq!(
+            own_words(fatal).as_deref(),
+            Some("time=\"t\" level=fatal msg=\"Unable to create Kubernetes client\"")
+        );
+        assert_eq!(own_words("level=info msg=ok\n"), None);
+    }
 }

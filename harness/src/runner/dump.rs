@@ -92,11 +92,13 @@ pub(crate) async fn gather(
         namespace: namespace.to_owned(),
         cluster,
         eso_log: log("external-secrets"),
-        // Everything this Reloader logged is about the scenario: it watches nothing else.
+        // Everything this Reloader logged is about the scenario: it watches nothing else. Its
+        // logrus lines start with a timestamp the reader does not need.
         reloader_log: reloader_log.map(|file| match file {
             Ok(file) => Ok(squeeze(
                 read_end(file)
                     .lines()
+                    .map(|line| line.find("level=").map_or(line, |at| &line[at..]))
                     .filter_map(|line| log_line(line, ""))
                     .collect(),
             )),

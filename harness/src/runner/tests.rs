@@ -138,20 +138,22 @@ async fn run_on_plane(
     .expect("the plane and the scenarios finish in time")
 }
 
-fn is_reloader(s: &Scenario) -> bool {
-    s.matches("tag:reloader")
-}
-
-/// The seed flows, the failure stories and the sovereign-cloud worlds against the real ESO on
-/// the local plane, each variant (ESO's legacy and Azure SDK paths) as its own scenario. A copy of seed 002 with a
-/// wrong expected value runs with them and must fail: the run set cannot pass vacuously.
+/// The seed flows, the failure stories and the sovereign-cloud worlds against the real ESO
+/// and the real Reloader on the local plane, each variant (ESO's legacy and Azure SDK paths) as
+/// its own scenario. A copy of seed 002 with a wrong expected value runs with them and must
+/// fail: the run set cannot pass vacuously.
 #[tokio::test]
 async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
-    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures", "clouds"])
-        .into_iter()
-        .filter(|s| !is_reloader(s))
-        .collect();
-    assert!(scenarios.len() >= 24, "{} scenarios", scenarios.len());
+    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures", "clouds"]);
+    assert!(scenarios.len() >= 29, "{} scenarios", scenarios.len());
+    assert!(
+        scenarios
+            .iter()
+            .filter(|s| s.matches("tag:reloader"))
+            .count()
+            >= 5,
+        "the Reloader halves of the seeds run here"
+    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds");
     let seed = std::fs::read_to_string(root.join("002-client-secret.yaml")).unwrap();
     let broken_text = seed
@@ -191,18 +193,14 @@ async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
     assert_eq!(stats.exit_code(), 1);
 }
 
-/// The Reloader halves of seed 002 and "Reloader does not restart when the data did not
-/// change", against a real Stakater Reloader on the plane.
+/// Reloader's behaviour (`scenarios/reloader`): strategies, annotations, workload kinds,
+/// pause periods, restarts of Reloader itself, against the real Reloader, two at a time.
 #[tokio::test]
-#[ignore = "Stakater Reloader is not served by the Go module proxy; set HARNESS_RELOADER_BIN and run with --ignored"]
 async fn reloader_scenarios_pass_on_the_local_plane() {
-    let scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures"])
-        .into_iter()
-        .filter(is_reloader)
-        .collect();
-    assert!(scenarios.len() >= 5, "{} scenarios", scenarios.len());
+    let scenarios: Vec<Scenario> = scenarios_under(&["reloader"]);
+    assert!(scenarios.len() >= 12, "{} scenarios", scenarios.len());
     assert!(scenarios.iter().all(|s| s.components.reloader.enabled()));
-    let (stats, events) = run_on_plane(&scenarios, 1, Duration::from_secs(900)).await;
+    let (stats, events) = run_on_plane(&scenarios, 2, Duration::from_secs(1500)).await;
     let failures = not_passed(&events);
     assert!(failures.is_empty(), "{failures:#?}");
     assert_eq!(stats.passed, scenarios.len());

@@ -197,3 +197,68 @@ async fn a_run_directory_has_one_supervisor_at_a_time() {
     drop(first);
     let _second = Supervisor::new(dir.path()).expect("free again after stop");
 }
+
+/// Two children bind the same fixed port, each in a network namespace of its own (what each
+/// scenario's Reloader does with its hard-coded :9090); both reach a host listener through
+/// the namespace's forward, and stopping one leaves the other serving. Needs root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_in_their_own_network_namespaces_bind_the_same_port() {
+    use harness::supervise::NetNs;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let host = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host_address = host.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = host.accept().await {
+            let _ = stream.write_all(b"from the host").await;
+        }
+    });
+    let fixed: std::net::SocketAddr = "127.0.0.1:9090".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut supervisor = Supervisor::new(dir.path()).unwrap();
+    let mut namespaces = Vec::new();
+    let mut forwards = Vec::new();
+    for name in ["one", "two"] {
+        let netns = NetNs::new().expect("a network namespace (run as root)");
+        forwards.push(netns.forward_from_host(host_address).unwrap());
+        let server = format!(
+            "exec python3 -c \"import http.server as h; h.HTTPServer(('127.0.0.1', 9090), type('H', (h.BaseHTTPRequestHandler,), {{'do_GET': lambda s: (s.send_response(200), s.end_headers(), s.wfile.write(b'{name}'))}})).serve_forever()\""
+        );
+        supervisor.spawn_in(sh(name, &server), &netns).unwrap();
+        namespaces.push(netns);
+    }
+    for (netns, name) in namespaces.iter().zip(["one", "two"]) {
+        let mut body = String::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut stream) = netns.connect(fixed).await {
+                stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+                body.clear();
+                stream.read_to_string(&mut body).await.unwrap();
+                break;
+            }
+            assert!(Instant::now() < deadline, "{name} never listened");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            body.ends_with(name),
+            "{name} answers on its own :9090: {body}"
+        );
+        let mut through = netns.connect(host_address).await.unwrap();
+        let mut text = String::new();
+        through.read_to_string(&mut text).await.unwrap();
+        assert_eq!(text, "from the host");
+    }
+    // Their sockets are not on the host's loopback: the host can still bind the port.
+    drop(std::net::TcpListener::bind(fixed).expect("the host's own :9090 is free"));
+    assert!(supervisor.stop("one").await);
+    assert!(namespaces[0].connect(fixed).await.is_err(), "one is gone");
+    assert!(
+        namespaces[1].connect(fixed).await.is_ok(),
+        "two still serves"
+    );
+    supervisor.stop_all().await;
+    for forward in forwards {
+        forward.abort();
+    }
+}

@@ -662,7 +662,7 @@ async fn reloader_restarts_the_annotated_deployment_exactly_once_after_a_rotatio
         bystander_before,
         "unannotated Deployment untouched"
     );
-    reloader.shutdown().await;
+    reloader.shutdown(false).await;
     plane.shutdown().await;
     bench.shutdown().await;
 }
