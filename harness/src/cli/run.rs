@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     filter: Vec<String>,
     /// Leave out scenarios whose name contains TEXT, or with tag NAME for `tag:NAME`
-    /// (repeatable), e.g. `--skip tag:slow`. The run says how many it left out.
+    /// (repeatable), e.g. `--skip tag:kubernetes` for the Azure side alone. The run says how
+    /// many it left out.
     #[arg(long, value_name = "TEXT")]
     skip: Vec<String>,
     /// Run up to N scenarios at once on one plane and one bench. Scenarios that change the

@@ -19,11 +19,26 @@ use super::ChildSpec;
 const TAIL_LINES: usize = 25;
 const TAIL_BYTES: u64 = 16 * 1024;
 
+/// Starts the program under a guard that takes its process group down when the harness dies,
+/// however it dies: the guard's stdin is a pipe only the harness holds, and the kernel closes
+/// it with the harness. A watcher in the group waits on that pipe; the program then replaces
+/// the shell (same pid, its own signal dispositions, its own exit status).
+///
+/// `PR_SET_PDEATHSIG` would need `pre_exec`, which the workspace's `unsafe` ban rules out, and
+/// fires when the forking *thread* ends, not the process: children started from the short-lived
+/// threads that enter a network namespace would die at once.
+const GUARD: &str = "exec 3<&0
+{ read -r _; kill -KILL 0; } <&3 >/dev/null 2>&1 &
+exec \"$@\" </dev/null 3<&-";
+
 /// A running (or finished) child process.
 pub struct Child {
     spec: ChildSpec,
     pid: u32,
     process: tokio::process::Child,
+    /// The guard's pipe: held until the child is dropped, closed by the kernel if the harness
+    /// dies.
+    _lifeline: Option<tokio::process::ChildStdin>,
     out_log: PathBuf,
     err_log: PathBuf,
     drains: Vec<JoinHandle<()>>,
@@ -63,11 +78,19 @@ impl Child {
         };
         let out_file = open(&out_log)?;
         let err_file = open(&err_log)?;
-        let mut command = tokio::process::Command::new(&spec.program);
+        // The guard's `exec` would report a missing program only as exit 127; say it here.
+        if spec.program.components().count() > 1
+            && let Err(source) = std::fs::metadata(&spec.program)
+        {
+            return Err(SpawnError::new(&spec, SpawnErrorKind::Start(source)));
+        }
+        let mut command = tokio::process::Command::new("/bin/sh");
         command
+            .args(["-c", GUARD, "harness-guard"])
+            .arg(&spec.program)
             .args(&spec.args)
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Own process group: signals reach grandchildren, and Ctrl-C in the terminal reaches
@@ -77,6 +100,7 @@ impl Child {
             .spawn()
             .map_err(|source| SpawnError::new(&spec, SpawnErrorKind::Start(source)))?;
         let pid = process.id().expect("a just-spawned child has a pid");
+        let lifeline = process.stdin.take();
         let mut drains = Vec::new();
         if let Some(out) = process.stdout.take() {
             drains.push(tokio::spawn(drain(out, out_file)));
@@ -89,6 +113,7 @@ impl Child {
             spec,
             pid,
             process,
+            _lifeline: lifeline,
             out_log,
             err_log,
             drains,

@@ -6,10 +6,15 @@
 //! waits out a grace period, then sends SIGKILL; [`Supervisor`]'s `Drop` does the same, so a
 //! panic or an early return leaves nothing behind.
 //!
-//! The workspace forbids `unsafe`, so `PR_SET_PDEATHSIG` (which needs `pre_exec`) is out of
-//! reach. Instead every child is recorded in `<run dir>/pids.json` ([`pidfile`]) together with
-//! the owning harness process; `harness down` and the next `harness up` reap what a hard-killed
-//! harness left behind.
+//! Children die with the harness however it dies (`kill -9`, the OOM killer, a CI timeout):
+//! each starts under a small `sh` guard whose stdin is a pipe only the harness holds; when the
+//! kernel closes it, a watcher in the child's process group kills the group (see `child.rs`
+//! for why not `PR_SET_PDEATHSIG`). As a second line every child is recorded in
+//! `<run dir>/pids.json` ([`pidfile`]) with the owning harness process; `harness down` and the
+//! next `harness up` reap what is left.
+//!
+//! A child that binds a fixed port (Reloader's `:9090`) runs in a network namespace of its
+//! own ([`NetNs`]), which vanishes with it.
 
 mod child;
 mod netns;

@@ -28,7 +28,8 @@ fn plane_options(run_dir: &Path) -> PlaneOptions {
     options
 }
 
-/// Processes whose command line mentions `needle` (every child's arguments name the run dir).
+/// Processes whose command line or environment mentions `needle` (every child's arguments or
+/// its `KUBECONFIG` name the run dir).
 fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
     let me = std::process::id();
     let mut found = Vec::new();
@@ -43,7 +44,8 @@ fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
             continue;
         };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) {
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if cmdline.contains(needle) || String::from_utf8_lossy(&environ).contains(needle) {
             found.push((pid, cmdline));
         }
     }
@@ -400,30 +402,88 @@ fn up_status_down_keep_and_then_stop_a_plane() {
     assert!(status.contains("no plane"), "{status}");
 }
 
+/// Waits (up to 10 s) until no process mentions `needle` in its command line or environment.
+fn gone_within(needle: &str, limit: Duration) -> Vec<(u32, String)> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = processes_mentioning(needle);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
-fn up_killed_hard_leaves_children_that_down_reaps() {
+fn up_killed_hard_takes_its_children_with_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
     let _reap = ReapOnDrop(&run_dir);
     let run_dir_text = run_dir.display().to_string();
     let (mut up, _) = spawn_up(&run_dir);
-    // SIGKILL: no Drop, no signal handler. The children outlive it as orphans (a Go child
-    // that writes to its now reader-less stderr pipe dies of SIGPIPE; the quiet ones stay).
+    assert!(
+        !processes_mentioning(&run_dir_text).is_empty(),
+        "the plane's children name the run directory"
+    );
+    // SIGKILL: no Drop, no signal handler. The kernel closes the children's lifeline.
+    let killed = Instant::now();
     up.kill().expect("SIGKILL harness up");
     up.wait().expect("reap harness up");
-    let survivors = processes_mentioning(&run_dir_text);
-    eprintln!("{} children outlived the harness", survivors.len());
-    assert!(
-        !survivors.is_empty(),
-        "some children outlive a SIGKILLed harness"
+    let left = gone_within(&run_dir_text, Duration::from_secs(10));
+    assert_eq!(left, Vec::new(), "children outlived a SIGKILLed harness up");
+    eprintln!(
+        "children gone {:.2}s after SIGKILL",
+        killed.elapsed().as_secs_f64()
     );
-    let (_, status) = harness(&["status"], &run_dir);
-    assert!(status.contains("owner       GONE"), "{status}");
-    // `harness down` finds them through the pidfile.
+    // `harness down` still cleans the pidfile the dead harness left.
     let (code, down) = harness(&["down", "--grace", "5"], &run_dir);
     assert_eq!(code, 0, "{down}");
-    assert!(down.contains("stopped leftover"), "{down}");
-    assert_eq!(processes_mentioning(&run_dir_text), Vec::new());
+    let (code, status) = harness(&["status"], &run_dir);
+    assert_eq!(code, 1, "{status}");
+}
+
+/// `harness run` SIGKILLed while a scenario runs (the plane, ESO and the scenario's own
+/// Reloader up): every child is gone within seconds.
+#[test]
+fn run_killed_hard_mid_scenario_takes_its_children_with_it() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = dir.path().join("long.yaml");
+    std::fs::write(
+        &scenario,
+        "name: long\ncomponents: { eso: true, reloader: true }\nsteps:\n  - apply:\n      manifest: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: { name: started }\n  - sleep: { duration: 5m }\n    timeout: 6m\n",
+    )
+    .expect("scenario");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let mut run = Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .arg("run")
+        .arg(&scenario)
+        // Its run directory (plane, logs, Reloader's) lands under `tmp`.
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("harness run starts");
+    let stdout = run.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = lines.any(|line| line.is_ok_and(|l| l.contains("PASS") && l.contains("apply")));
+    assert!(started, "the scenario's first step ran");
+    std::thread::spawn(move || lines.for_each(drop));
+    let tmp_text = tmp.display().to_string();
+    let before = processes_mentioning(&tmp_text);
+    assert!(
+        before.iter().any(|(_, line)| line.contains("reloader")),
+        "the scenario's Reloader runs: {before:#?}"
+    );
+    run.kill().expect("SIGKILL harness run");
+    run.wait().expect("reap harness run");
+    let left = gone_within(&tmp_text, Duration::from_secs(10));
+    assert_eq!(
+        left,
+        Vec::new(),
+        "children outlived a SIGKILLed harness run"
+    );
 }
 
 #[test]
