@@ -47,6 +47,9 @@ pub struct ClusterAccess {
     pub logs: Result<PathBuf, String>,
     /// How each scenario's own Reloader is started, or why the run starts none.
     pub reloaders: Result<ReloaderLauncher, String>,
+    /// The kubectl `script` steps find first on their `PATH` (the plane's version, built by
+    /// `harness deps`), when it is built.
+    pub kubectl: Option<PathBuf>,
 }
 
 impl ClusterAccess {
@@ -66,6 +69,14 @@ impl ClusterAccess {
                 .map(Path::to_path_buf)
                 .map_err(str::to_owned),
             reloaders: cluster.reloaders(),
+            kubectl: crate::deps::resolve(
+                &crate::deps::DepsConfig::from_env(),
+                crate::deps::Component::Kubectl,
+                &mut None,
+            )
+            .ok()
+            .flatten()
+            .map(|found| found.path),
         }
     }
 }
@@ -233,7 +244,8 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
     let aad_audit_mark = bench.aad().state().audit().end();
     install(bench, &world)?;
 
-    let env = client_env(bench, &bindings);
+    let kubectl = cx.cluster.as_ref().and_then(|c| c.kubectl.as_deref());
+    let env = client_env(bench, &bindings, kubectl);
     for (key, value) in &env {
         bindings.set(format!("env.{key}"), value.clone());
     }
@@ -326,8 +338,9 @@ fn resolve_world(
     Ok(world)
 }
 
-/// The environment of `script` steps: the bench's, with the scenario's credentials.
-fn client_env(bench: &Bench, bindings: &Bindings) -> Vec<(String, String)> {
+/// The environment of `script` steps: the bench's, with the scenario's credentials, and the
+/// plane's kubectl first on the `PATH`.
+fn client_env(bench: &Bench, bindings: &Bindings, kubectl: Option<&Path>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = bench
         .env()
         .into_iter()
@@ -344,6 +357,14 @@ fn client_env(bench: &Bench, bindings: &Bindings) -> Vec<(String, String)> {
     ] {
         if let Some(value) = bindings.get(binding) {
             env.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    if let Some(dir) = kubectl.and_then(Path::parent) {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![dir.to_path_buf()];
+        dirs.extend(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(dirs) {
+            env.push(("PATH".to_owned(), joined.to_string_lossy().into_owned()));
         }
     }
     env

@@ -14,13 +14,14 @@ use crate::deps::{Assets, BuildOutcome, Component, DepsConfig, build_missing};
 #[allow(clippy::struct_field_names)] // Each flag is `--<component>-version`.
 pub struct Args {
     /// Only these binaries (comma-separated: etcd, kube-apiserver, kube-controller-manager,
-    /// kube-scheduler, kwok, external-secrets, reloader). Default: all.
+    /// kube-scheduler, kubectl, kwok, external-secrets, reloader). Default: all.
     #[arg(long, value_delimiter = ',', value_parser = parse_component)]
     only: Vec<Component>,
     /// etcd version (pinned by tools/go/etcd).
     #[arg(long)]
     etcd_version: Option<String>,
-    /// Kubernetes version for kube-apiserver, -controller-manager and -scheduler (tools/go/kubernetes).
+    /// Kubernetes version for kube-apiserver, -controller-manager, -scheduler and kubectl
+    /// (tools/go/kubernetes).
     #[arg(long)]
     kubernetes_version: Option<String>,
     /// kwok version (tools/go/kwok).

@@ -147,7 +147,10 @@ fn build_one(
 
     let mut ldflags = String::from("-s -w");
     match component {
-        Component::KubeApiserver | Component::KubeControllerManager | Component::KubeScheduler => {
+        Component::KubeApiserver
+        | Component::KubeControllerManager
+        | Component::KubeScheduler
+        | Component::Kubectl => {
             ldflags.push_str(&kubernetes_version_ldflags(&wrapper.version));
         }
         // As Reloader's Dockerfile stamps releases; it shows in its `reloader-meta-info`.

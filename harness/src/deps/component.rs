@@ -21,6 +21,8 @@ pub enum Component {
     KubeControllerManager,
     /// kube-scheduler.
     KubeScheduler,
+    /// kubectl, on the `PATH` of `script` steps.
+    Kubectl,
     /// kwok.
     Kwok,
     /// External Secrets Operator.
@@ -31,11 +33,12 @@ pub enum Component {
 
 impl Component {
     /// Everything built from a wrapper, in [`super::Binaries`] field order.
-    pub const BUILT: [Self; 7] = [
+    pub const BUILT: [Self; 8] = [
         Self::Etcd,
         Self::KubeApiserver,
         Self::KubeControllerManager,
         Self::KubeScheduler,
+        Self::Kubectl,
         Self::Kwok,
         Self::Eso,
         Self::Reloader,
@@ -49,6 +52,7 @@ impl Component {
             Self::KubeApiserver => "kube-apiserver",
             Self::KubeControllerManager => "kube-controller-manager",
             Self::KubeScheduler => "kube-scheduler",
+            Self::Kubectl => "kubectl",
             Self::Kwok => "kwok",
             Self::Eso => "external-secrets",
             Self::Reloader => "reloader",
@@ -63,6 +67,7 @@ impl Component {
             Self::KubeApiserver => "HARNESS_KUBE_APISERVER_BIN",
             Self::KubeControllerManager => "HARNESS_KUBE_CONTROLLER_MANAGER_BIN",
             Self::KubeScheduler => "HARNESS_KUBE_SCHEDULER_BIN",
+            Self::Kubectl => "HARNESS_KUBECTL_BIN",
             Self::Kwok => "HARNESS_KWOK_BIN",
             Self::Eso => "HARNESS_ESO_BIN",
             Self::Reloader => "HARNESS_RELOADER_BIN",
@@ -74,7 +79,10 @@ impl Component {
     pub fn wrapper_dir(self) -> &'static str {
         match self {
             Self::Etcd => "etcd",
-            Self::KubeApiserver | Self::KubeControllerManager | Self::KubeScheduler => "kubernetes",
+            Self::KubeApiserver
+            | Self::KubeControllerManager
+            | Self::KubeScheduler
+            | Self::Kubectl => "kubernetes",
             Self::Kwok => "kwok",
             Self::Eso => "eso",
             Self::Reloader => "reloader",
@@ -86,9 +94,10 @@ impl Component {
     pub fn module(self) -> &'static str {
         match self {
             Self::Etcd => "go.etcd.io/etcd/server/v3",
-            Self::KubeApiserver | Self::KubeControllerManager | Self::KubeScheduler => {
-                "k8s.io/kubernetes"
-            }
+            Self::KubeApiserver
+            | Self::KubeControllerManager
+            | Self::KubeScheduler
+            | Self::Kubectl => "k8s.io/kubernetes",
             Self::Kwok => "sigs.k8s.io/kwok",
             Self::Eso => "github.com/external-secrets/external-secrets",
             Self::Reloader => "github.com/stakater/Reloader",
@@ -103,18 +112,22 @@ impl Component {
             Self::KubeApiserver => "k8s.io/kubernetes/cmd/kube-apiserver",
             Self::KubeControllerManager => "k8s.io/kubernetes/cmd/kube-controller-manager",
             Self::KubeScheduler => "k8s.io/kubernetes/cmd/kube-scheduler",
+            Self::Kubectl => "k8s.io/kubernetes/cmd/kubectl",
             Self::Kwok => "sigs.k8s.io/kwok/cmd/kwok",
             Self::Eso => "github.com/external-secrets/external-secrets",
             Self::Reloader => "github.com/stakater/Reloader",
         }
     }
 
-    /// The cache directory prefix (`kubernetes` for the three Kubernetes binaries).
+    /// The cache directory prefix (`kubernetes` for the four Kubernetes binaries).
     #[must_use]
     pub fn cache_name(self) -> &'static str {
         match self {
             Self::Etcd => "etcd",
-            Self::KubeApiserver | Self::KubeControllerManager | Self::KubeScheduler => "kubernetes",
+            Self::KubeApiserver
+            | Self::KubeControllerManager
+            | Self::KubeScheduler
+            | Self::Kubectl => "kubernetes",
             Self::Kwok => "kwok",
             Self::Eso => "external-secrets",
             Self::Reloader => "reloader",

@@ -172,6 +172,8 @@ pub struct Binaries {
     pub kube_controller_manager: Resolved,
     /// kube-scheduler.
     pub kube_scheduler: Resolved,
+    /// kubectl.
+    pub kubectl: Resolved,
     /// kwok.
     pub kwok: Resolved,
     /// External Secrets Operator.
@@ -217,6 +219,7 @@ impl Binaries {
             kube_apiserver: next(),
             kube_controller_manager: next(),
             kube_scheduler: next(),
+            kubectl: next(),
             kwok: next(),
             eso: next(),
             reloader: next(),
