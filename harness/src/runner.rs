@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use crate::cluster::EsoControl;
 use crate::event::{
     EventSender, RunEventKind, RunStats, ScenarioRef, ScenarioResult, StepRef, StepResult,
 };
@@ -50,6 +51,8 @@ pub struct ClusterAccess {
     /// The kubectl `script` steps find first on their `PATH` (the plane's version, built by
     /// `harness deps`), when it is built.
     pub kubectl: Option<PathBuf>,
+    /// Stops and starts the cluster's ESO, or why the harness cannot.
+    pub eso: Result<EsoControl, String>,
 }
 
 impl ClusterAccess {
@@ -69,6 +72,7 @@ impl ClusterAccess {
                 .map(Path::to_path_buf)
                 .map_err(str::to_owned),
             reloaders: cluster.reloaders(),
+            eso: cluster.eso_control(),
             kubectl: crate::deps::resolve(
                 &crate::deps::DepsConfig::from_env(),
                 crate::deps::Component::Kubectl,
@@ -586,6 +590,7 @@ impl ScenarioRun<'_, '_> {
                     scenario: self.reference.clone(),
                     step: step.clone(),
                     reloader: self.prepared.reloader.as_mut(),
+                    eso: self.cx.cluster.as_ref().map(|c| c.eso.as_ref()),
                 };
                 match tokio::time::timeout(timeout + GRACE, kind.run(&mut cx)).await {
                     Ok(Ok(StepOutcome::Passed)) => StepResult::Passed,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use kube::api::DynamicObject;
 
-use super::{Cluster, PlaneState};
+use super::{Cluster, EsoControl, PlaneState};
 use crate::k8s::{self, ApplyError, ClientError};
 use crate::reloader::ReloaderLauncher;
 
@@ -128,6 +128,10 @@ impl Cluster for ExistingCluster {
 
     fn reloaders(&self) -> Result<ReloaderLauncher, String> {
         self.reloaders.clone()
+    }
+
+    fn eso_control(&self) -> Result<EsoControl, String> {
+        Err("the harness did not start this cluster's ESO (--kubeconfig or --reuse); stop and start it there".into())
     }
 
     async fn stop(self) {}

@@ -9,6 +9,7 @@
 use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
@@ -17,8 +18,10 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::runtime::wait::conditions;
 use serde::Deserialize;
+use tokio::sync::Mutex;
 
 use super::Cluster;
+use super::eso::EsoControl;
 use super::pki::{Pki, PkiError};
 use super::ports::free_port;
 use super::state::{ComponentState, PlaneState};
@@ -144,7 +147,12 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PlaneError {
 
 /// A running local plane. Dropping it stops every child (blocking); prefer [`Cluster::stop`].
 pub struct LocalPlane {
-    supervisor: Supervisor,
+    /// Shared with [`EsoControl`], which stops and starts ESO mid-run.
+    supervisor: Arc<Mutex<Supervisor>>,
+    run_dir: PathBuf,
+    log_dir: PathBuf,
+    /// How ESO was started, to start it again.
+    eso: Option<(ChildSpec, String)>,
     client: kube::Client,
     kubeconfig: PathBuf,
     pki: Pki,
@@ -158,12 +166,13 @@ impl std::fmt::Debug for LocalPlane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalPlane")
             .field("apiserver_url", &self.state.apiserver_url)
-            .field("run_dir", &self.supervisor.run_dir())
+            .field("run_dir", &self.run_dir)
             .finish_non_exhaustive()
     }
 }
 
 struct Booted {
+    eso: Option<(ChildSpec, String)>,
     client: kube::Client,
     kubeconfig: PathBuf,
     pki: Pki,
@@ -192,7 +201,10 @@ impl LocalPlane {
                     .write(&options.run_dir)
                     .map_err(io("write plane.json"))?;
                 Ok(Self {
-                    supervisor,
+                    run_dir: supervisor.run_dir().to_path_buf(),
+                    log_dir: supervisor.log_dir().to_path_buf(),
+                    supervisor: Arc::new(Mutex::new(supervisor)),
+                    eso: booted.eso,
                     client: booted.client,
                     kubeconfig: booted.kubeconfig,
                     pki: booted.pki,
@@ -263,10 +275,13 @@ impl LocalPlane {
             .await?)
     }
 
-    /// Process ids of every child (in start order).
+    /// Process ids of every child (in start order); empty while ESO is being restarted.
     #[must_use]
     pub fn pids(&self) -> Vec<u32> {
-        self.supervisor.pids()
+        self.supervisor
+            .try_lock()
+            .map(|s| s.pids())
+            .unwrap_or_default()
     }
 
     /// Every port the plane listens on.
@@ -296,34 +311,38 @@ impl LocalPlane {
     /// The run directory.
     #[must_use]
     pub fn run_dir(&self) -> &Path {
-        self.supervisor.run_dir()
+        &self.run_dir
     }
 
     /// Fails if any child has exited since start (with its stderr tail).
     pub async fn check_alive(&mut self) -> Result<(), PlaneError> {
-        let names: Vec<String> = self
-            .supervisor
+        let mut supervisor = self.supervisor.lock().await;
+        let names: Vec<String> = supervisor
             .children()
             .iter()
             .map(|c| c.name().to_owned())
             .collect();
         for name in names {
-            self.supervisor.check_alive(&name).await?;
+            supervisor.check_alive(&name).await?;
         }
         Ok(())
     }
 
     /// Stops every child, newest first.
     pub async fn shutdown(&mut self) {
-        self.supervisor.stop_all().await;
-        PlaneState::remove(self.supervisor.run_dir());
+        self.supervisor.lock().await.stop_all().await;
+        PlaneState::remove(&self.run_dir);
     }
 }
 
 impl Drop for LocalPlane {
     fn drop(&mut self) {
-        self.supervisor.stop_all_blocking();
-        PlaneState::remove(self.supervisor.run_dir());
+        // Nothing else holds the lock once the plane is dropped; the Supervisor's own Drop
+        // stops whatever is left when the last handle goes.
+        if let Ok(mut supervisor) = self.supervisor.try_lock() {
+            supervisor.stop_all_blocking();
+        }
+        PlaneState::remove(&self.run_dir);
     }
 }
 
@@ -348,7 +367,15 @@ impl Cluster for LocalPlane {
     }
 
     fn component_logs(&self) -> Result<&Path, &str> {
-        Ok(self.supervisor.log_dir())
+        Ok(&self.log_dir)
+    }
+
+    fn eso_control(&self) -> Result<EsoControl, String> {
+        let (spec, health_url) = self
+            .eso
+            .clone()
+            .ok_or("this plane was started without ESO")?;
+        Ok(EsoControl::new(self.supervisor.clone(), spec, health_url))
     }
 
     fn reloaders(&self) -> Result<ReloaderLauncher, String> {
@@ -620,6 +647,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
     timer.record(supervisor, "kwok", &bins.kwok, None, false, took);
 
     // ESO
+    let mut eso = None;
     if options.eso {
         ports.push(eso_port);
         let mut spec = ChildSpec::new("external-secrets", &bins.eso.path)
@@ -630,8 +658,9 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
             ])
             .env("KUBECONFIG", &kubeconfig);
         spec.env.extend(eso_env(&options.eso_env));
-        supervisor.spawn(spec)?;
+        supervisor.spawn(spec.clone())?;
         let url = format!("http://127.0.0.1:{eso_port}/healthz");
+        eso = Some((spec, url.clone()));
         let (c, u) = (&insecure, url.as_str());
         let took = supervisor
             .wait_ready("external-secrets", deadline, move || probe::http_ok(c, u))
@@ -656,6 +685,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         ready_after_secs: 0.0,
     };
     Ok(Booted {
+        eso,
         client,
         kubeconfig,
         pki,

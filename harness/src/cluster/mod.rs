@@ -9,6 +9,7 @@
 //! A further backend (kind, say, where Docker exists) is one file: a type with a constructor
 //! that brings the cluster up and an `impl Cluster`, plus a flag in `cli/run.rs` choosing it.
 
+mod eso;
 mod existing;
 mod local;
 pub mod pki;
@@ -23,6 +24,7 @@ use kube::api::DynamicObject;
 use crate::k8s::ApplyError;
 use crate::reloader::ReloaderLauncher;
 
+pub use eso::EsoControl;
 pub use existing::{ExistingCluster, ExistingError};
 pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError, PlaneOptions};
 pub use state::PlaneState;
@@ -54,6 +56,10 @@ pub trait Cluster {
     /// How the run starts each scenario's own Reloader on this cluster, or why it does not
     /// (scenarios then meet the Reloader the cluster runs, if any).
     fn reloaders(&self) -> Result<ReloaderLauncher, String>;
+
+    /// A handle to stop and start ESO mid-run, or why the harness cannot (it did not start
+    /// this cluster's ESO).
+    fn eso_control(&self) -> Result<EsoControl, String>;
 
     /// Stops the cluster and everything the harness started for it; a no-op for a cluster
     /// the harness did not start.

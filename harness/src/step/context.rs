@@ -107,6 +107,8 @@ pub struct StepContext<'a> {
     pub(crate) step: StepRef,
     /// The scenario's own Reloader, when the run started one.
     pub reloader: Option<&'a mut crate::reloader::Reloader>,
+    /// The cluster's ESO, or why the harness cannot stop and start it (`None`: no cluster).
+    pub eso: Option<Result<&'a crate::cluster::EsoControl, &'a String>>,
 }
 
 impl StepContext<'_> {

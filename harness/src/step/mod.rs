@@ -7,6 +7,7 @@
 mod context;
 mod entry;
 mod kube_util;
+pub mod operator;
 
 pub mod add_client_secret;
 pub mod advance_clock;
@@ -18,6 +19,7 @@ pub mod delete;
 pub mod delete_vault_secret;
 pub mod disable_vault_secret;
 pub mod enable_vault_secret;
+pub mod eso;
 pub mod expect_audit;
 pub mod expect_event;
 pub mod expect_rollout;
@@ -143,6 +145,8 @@ pub enum StepKind {
     ExpectEvent(expect_event::ExpectEvent),
     /// Stops, starts or restarts the scenario's own Reloader.
     Reloader(reloader::ReloaderStep),
+    /// Stops, starts or restarts the plane's ESO.
+    Eso(eso::EsoStep),
 }
 
 impl StepKind {
@@ -175,6 +179,7 @@ impl StepKind {
         "expectRollout",
         "expectEvent",
         "reloader",
+        "eso",
     ];
 
     /// The factory: the one place a variant becomes its [`Step`].
@@ -207,6 +212,7 @@ impl StepKind {
             Self::ExpectRollout(s) => s,
             Self::ExpectEvent(s) => s,
             Self::Reloader(s) => s,
+            Self::Eso(s) => s,
         }
     }
 
@@ -240,6 +246,7 @@ impl StepKind {
             Self::ExpectRollout(s) => s.run(cx).await,
             Self::ExpectEvent(s) => s.run(cx).await,
             Self::Reloader(s) => s.run(cx).await,
+            Self::Eso(s) => s.run(cx).await,
         }
     }
 

@@ -7,24 +7,13 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::operator::OperatorAction;
 use super::{Step, StepContext, StepError, StepOutcome};
-
-/// What to do to the scenario's Reloader.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ReloaderAction {
-    /// SIGTERM (SIGKILL after 5 s); it sees nothing until started again.
-    Stop,
-    /// Start it again with the same flags and wait until it serves `/live`.
-    Start,
-    /// Stop, then start.
-    Restart,
-}
 
 /// `- reloader: restart` (or `stop`, `start`).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
-pub struct ReloaderStep(pub ReloaderAction);
+pub struct ReloaderStep(pub OperatorAction);
 
 async fn start(reloader: &mut crate::reloader::Reloader) -> Result<(), StepError> {
     reloader
@@ -44,18 +33,18 @@ impl Step for ReloaderStep {
             ));
         };
         match self.0 {
-            ReloaderAction::Stop => {
+            OperatorAction::Stop => {
                 if !reloader.stop().await {
                     return Ok(StepOutcome::failed("Reloader was not running"));
                 }
             }
-            ReloaderAction::Start => {
+            OperatorAction::Start => {
                 if reloader.is_running() {
                     return Ok(StepOutcome::failed("Reloader is already running"));
                 }
                 start(reloader).await?;
             }
-            ReloaderAction::Restart => {
+            OperatorAction::Restart => {
                 reloader.stop().await;
                 start(reloader).await?;
             }
@@ -64,12 +53,7 @@ impl Step for ReloaderStep {
     }
 
     fn describe(&self) -> String {
-        let action = match self.0 {
-            ReloaderAction::Stop => "stop",
-            ReloaderAction::Start => "start",
-            ReloaderAction::Restart => "restart",
-        };
-        format!("{action} the scenario's Reloader")
+        format!("{} the scenario's Reloader", self.0.verb())
     }
 
     fn needs_cluster(&self) -> bool {

@@ -146,6 +146,12 @@ impl Supervisor {
         Ok(self.adopt(child))
     }
 
+    /// Starts `spec` again after [`Supervisor::stop`], appending to its logs.
+    pub fn spawn_again(&mut self, spec: ChildSpec) -> Result<&Child, SpawnError> {
+        let child = Child::spawn(spec, &self.log_dir, true)?;
+        Ok(self.adopt(child))
+    }
+
     /// Starts `spec` inside `netns`. Its logs are appended to, so a child started again under
     /// the same name (after [`Supervisor::stop`]) keeps one log across its lives.
     pub fn spawn_in(&mut self, spec: ChildSpec, netns: &NetNs) -> Result<&Child, SpawnError> {
