@@ -43,7 +43,8 @@ pub use error::AadError;
 pub use server::{FakeAad, Options};
 pub use state::{AppState, Settings};
 
-/// The HTTPS router: token endpoints, discovery and the admin API.
+/// The HTTPS router: token endpoints, discovery and the admin API (for requests addressed to
+/// the fake itself).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(token::routes())
@@ -51,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .method_not_allowed_fallback(only_post)
         .fallback(|| async { StatusCode::NOT_FOUND })
+        // Outermost but one: not even a 405 may tell a caller under an Entra host name that a
+        // control route exists.
+        .layer(middleware::from_fn(admin_only_locally))
         .layer(middleware::from_fn(correlate))
         .with_state(state)
 }
@@ -60,6 +64,18 @@ pub fn managed_identity_router(state: AppState) -> Router {
     managed_identity::routes()
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
+}
+
+/// A control request under an Entra host name gets the 404 of any path Entra does not serve
+/// (`fake_kit::control`).
+async fn admin_only_locally(request: Request, next: middleware::Next) -> Response {
+    if !request.uri().path().starts_with(fake_kit::control::PREFIX)
+        || fake_kit::control::addressed_locally(&request)
+    {
+        next.run(request).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
 }
 
 /// AADSTS900561 for a GET on a token endpoint.

@@ -78,11 +78,18 @@ pub use server::{FakeAkv, Options, StartError};
 pub use state::{AppState, Settings};
 pub use vault::{EmulatorConfig, VaultSpec};
 
-/// The HTTPS router: `/_emulator` admin routes, everything else the Key Vault data plane.
+/// The HTTPS router: `/_emulator` admin routes (for requests addressed to the fake itself),
+/// everything else the Key Vault data plane.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(admin::routes())
-        .fallback(dataplane::handle);
+        .fallback(dataplane::handle)
+        // Around every route: not even a 405 may tell a caller under a vault's host name that
+        // a control route exists.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin_only_locally,
+        ));
     // In memory there is nothing to wait for: no layer, no boxed future per request.
     if state.is_durable() {
         router = router.layer(axum::middleware::from_fn_with_state(
@@ -96,4 +103,20 @@ pub fn router(state: AppState) -> Router {
             middleware::common_headers,
         ))
         .with_state(state)
+}
+
+/// A control request under a vault's host name is a data-plane request for a path Key Vault
+/// does not serve, and gets exactly that answer (`fake_kit::control`).
+async fn admin_only_locally(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !request.uri().path().starts_with(fake_kit::control::PREFIX)
+        || fake_kit::control::addressed_locally(&request)
+    {
+        next.run(request).await
+    } else {
+        axum::handler::Handler::call(dataplane::handle, request, state).await
+    }
 }

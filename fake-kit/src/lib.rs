@@ -17,11 +17,14 @@
 //! - [`durable`]: crash-safe file replacement for state that must survive `kill -9`.
 //! - [`clock`]: the controllable clock both fakes read, so scenarios can expire credentials,
 //!   tokens and soft-deleted objects without sleeping.
+//! - [`control`]: which requests the fakes' `/_emulator` control API answers (those addressed
+//!   to the fake itself, never those under an Azure host name).
 
 pub mod audit;
 pub mod chunked;
 pub mod clock;
 pub mod cloud;
+pub mod control;
 pub mod durable;
 pub mod pki;
 pub mod serve;

@@ -301,3 +301,93 @@ async fn vault_host_reaches_fake_akv_which_challenges_for_the_bench_tenant() {
     );
     bench.shutdown().await;
 }
+
+/// The fakes' control API never answers under an Azure host name, in any cloud, over
+/// HTTP/1.1 or HTTP/2: through the proxy a reader of `/_emulator` gets what Azure answers for
+/// a path it does not serve (Entra: 404; Key Vault: its 401 challenge, as for any unknown path
+/// without a token), and a write changes nothing. The same paths answer at the fakes' own
+/// loopback addresses, where the harness and its CLI call them.
+#[tokio::test]
+async fn control_api_is_unreachable_under_every_azure_host_name() {
+    let (bench, dir) = bench_for(&Cloud::ALL).await;
+    let ca = std::fs::read(dir.path().join("ca.pem")).expect("the bench CA");
+    let through_proxy = |http2: bool| {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .proxy(reqwest::Proxy::https(format!("http://{}", bench.proxy().addr())).unwrap())
+            .timeout(Duration::from_secs(10));
+        if http2 {
+            builder = builder.http2_prior_knowledge();
+        }
+        builder.build().unwrap()
+    };
+    let clock_before = bench.akv().state().clock().unix();
+    let paths = [
+        "/_emulator/directory",
+        "/_emulator/audit",
+        "/_emulator/clock",
+        "/_emulator/vaults",
+        "/_emulator/vaults/my-key-vault/secrets",
+        "/_emulator/faults",
+    ];
+    for http2 in [false, true] {
+        let client = through_proxy(http2);
+        for cloud in Cloud::ALL {
+            let hosts = cloud
+                .login_hosts()
+                .iter()
+                .map(|h| ((*h).to_owned(), true))
+                .chain([(format!("my-key-vault.{}", cloud.vault_dns_suffix()), false)]);
+            for (host, is_login) in hosts {
+                for path in paths {
+                    let url = format!("https://{host}{path}");
+                    let read = client.get(&url).send().await.expect("answered");
+                    let status = read.status().as_u16();
+                    let body = read.text().await.unwrap_or_default();
+                    if is_login {
+                        assert_eq!(status, 404, "{url} (http2 {http2}): {body}");
+                    } else {
+                        assert_eq!(status, 401, "{url} (http2 {http2}): {body}");
+                    }
+                    assert!(
+                        !body.contains("clientSecret") && !body.contains("tenants"),
+                        "{url} leaks the directory: {body}"
+                    );
+                    let write = client
+                        .post(format!("https://{host}/_emulator/clock"))
+                        .json(&serde_json::json!({ "advanceSeconds": 86400 }))
+                        .send()
+                        .await
+                        .expect("answered");
+                    assert!(!write.status().is_success(), "{host}: {}", write.status());
+                }
+            }
+        }
+    }
+    assert!(
+        bench.akv().state().clock().unix() - clock_before < 60,
+        "nobody moved the clock"
+    );
+    // At the fakes' own addresses the control API answers (the harness's way in).
+    let direct = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    for (name, base) in [
+        ("fake-aad", env(&bench, "FAKE_AAD_ENDPOINT")),
+        ("fake-akv", env(&bench, "FAKE_AKV_ENDPOINT")),
+    ] {
+        let response = direct
+            .get(format!("{base}/_emulator/audit"))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), 200, "{name} at {base}");
+    }
+    bench.shutdown().await;
+}
