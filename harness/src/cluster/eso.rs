@@ -18,6 +18,7 @@ pub struct EsoControl {
     supervisor: Arc<Mutex<Supervisor>>,
     spec: ChildSpec,
     health_url: String,
+    probe: reqwest::Client,
 }
 
 impl EsoControl {
@@ -25,12 +26,13 @@ impl EsoControl {
         supervisor: Arc<Mutex<Supervisor>>,
         spec: ChildSpec,
         health_url: String,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, reqwest::Error> {
+        Ok(Self {
             supervisor,
             spec,
             health_url,
-        }
+            probe: probe::http_client(None)?,
+        })
     }
 
     /// Stops ESO (SIGTERM, the plane's grace, SIGKILL); false if it was not running.
@@ -52,9 +54,7 @@ impl EsoControl {
     pub async fn start(&self) -> Result<Duration, SpawnError> {
         let mut supervisor = self.supervisor.lock().await;
         supervisor.spawn_again(self.spec.clone())?;
-        let client = probe::http_client(None).expect("a client without roots builds");
-        let url = self.health_url.as_str();
-        let client = &client;
+        let (client, url) = (&self.probe, self.health_url.as_str());
         supervisor
             .wait_ready(&self.spec.name, READY_TIMEOUT, move || {
                 probe::http_ok(client, url)

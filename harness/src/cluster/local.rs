@@ -375,7 +375,7 @@ impl Cluster for LocalPlane {
             .eso
             .clone()
             .ok_or("this plane was started without ESO")?;
-        Ok(EsoControl::new(self.supervisor.clone(), spec, health_url))
+        EsoControl::new(self.supervisor.clone(), spec, health_url).map_err(|e| e.to_string())
     }
 
     fn reloaders(&self) -> Result<ReloaderLauncher, String> {

@@ -13,7 +13,6 @@
 pub mod marks;
 pub mod scope;
 
-use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,7 +23,7 @@ use hyper::body::Bytes;
 use crate::supervise::{ChildSpec, NetNs, PidFileError, SpawnError, Supervisor};
 
 /// Reloader's fixed listen port (`constants.DefaultHttpListenAddr`).
-pub const PORT: u16 = 9090;
+const PORT: u16 = 9090;
 
 /// The child's name in its supervisor, and its log files' stem.
 const NAME: &str = "reloader";
@@ -187,26 +186,10 @@ impl Reloader {
         self.running
     }
 
-    /// Fails with its exit status and stderr tail if it exited on its own.
-    pub async fn check_alive(&mut self) -> Result<(), ReloaderError> {
-        Ok(self.supervisor.check_alive(NAME).await?)
-    }
-
-    /// The command line it runs with.
-    #[must_use]
-    pub fn args(&self) -> &[OsString] {
-        &self.spec.args
-    }
-
     /// Its log (Reloader logs to stderr), across every start.
     #[must_use]
     pub fn log_file(&self) -> PathBuf {
         self.supervisor.log_dir().join(format!("{NAME}.err.log"))
-    }
-
-    /// `GET /metrics` from inside its namespace.
-    pub async fn metrics(&self) -> Result<String, String> {
-        get(&self.netns, "/metrics").await
     }
 
     /// Stops the process and the forwarding; removes its run directory (pidfile, log) too
@@ -236,12 +219,9 @@ fn own_words(log: &str) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("; "))
 }
 
+/// `GET /live` on Reloader's port inside `netns`.
 async fn live(netns: &NetNs) -> Result<(), String> {
-    get(netns, "/live").await.map(drop)
-}
-
-/// `GET path` on Reloader's port inside `netns`: the body when the status is 2xx.
-async fn get(netns: &NetNs, path: &str) -> Result<String, String> {
+    let path = "/live";
     let address = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), PORT);
     let stream = netns
         .connect(address)
@@ -262,15 +242,10 @@ async fn get(netns: &NetNs, path: &str) -> Result<String, String> {
             .await
             .map_err(|e| format!("GET {path}: {e}"))?;
         let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("GET {path}: {e}"))?
-            .to_bytes();
-        let body = String::from_utf8_lossy(&body).into_owned();
+        // Drain the body so the connection ends cleanly.
+        let _ = response.into_body().collect().await;
         if status.is_success() {
-            Ok(body)
+            Ok(())
         } else {
             Err(format!("GET {path}: {status}"))
         }
