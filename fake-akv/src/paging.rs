@@ -72,26 +72,43 @@ impl PageRequest {
         })
     }
 
+    /// The largest page the request allows.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        self.max_results.unwrap_or(MAX_PAGE)
+    }
+
+    /// The key the previous page ended at.
+    #[must_use]
+    pub fn marker(&self) -> Option<&str> {
+        self.marker.as_deref()
+    }
+
     /// One page of `items` (sorted by their key), with the link to the next page built from
     /// `link_base` (`https://host:port/path?api-version=…`).
     #[must_use]
     pub fn page<T>(&self, items: Vec<(String, T)>, link_base: &str) -> ListResult<T> {
-        let size = self.max_results.unwrap_or(MAX_PAGE);
         let mut rest = items
             .into_iter()
             .filter(|(key, _)| self.marker.as_ref().is_none_or(|m| key > m))
             .peekable();
-        let mut value = Vec::new();
-        let mut last = None;
-        while value.len() < size {
-            let Some((key, item)) = rest.next() else {
-                break;
-            };
-            last = Some(key);
-            value.push(item);
-        }
-        let next_link = match (rest.peek(), last) {
-            (Some(_), Some(marker)) => {
+        let value: Vec<(String, T)> = rest.by_ref().take(self.size()).collect();
+        let more = rest.peek().is_some();
+        self.cut_page(value, more, link_base)
+    }
+
+    /// A page the caller already cut after the marker (`more`: items follow it), with its
+    /// `nextLink`.
+    #[must_use]
+    pub fn cut_page<T>(
+        &self,
+        value: Vec<(String, T)>,
+        more: bool,
+        link_base: &str,
+    ) -> ListResult<T> {
+        let last = value.last().map(|(key, _)| key.clone());
+        let next_link = match (more, last) {
+            (true, Some(marker)) => {
                 let token = SkipToken {
                     next_marker: marker,
                     target_location: 0,
@@ -105,7 +122,10 @@ impl PageRequest {
             }
             _ => None,
         };
-        ListResult { value, next_link }
+        ListResult {
+            value: value.into_iter().map(|(_, item)| item).collect(),
+            next_link,
+        }
     }
 }
 

@@ -62,6 +62,15 @@ pub struct Version<P> {
     pub updated: i64,
 }
 
+/// The order Key Vault lists an object's versions in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionOrder {
+    /// By version id: secrets (`test_list_versions[7.6].json`).
+    ById,
+    /// Oldest first: keys and certificates.
+    ByCreation,
+}
+
 /// What a create/set/import request asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewVersion<P> {
@@ -567,6 +576,56 @@ impl<P: Clone> ObjectStore<P> {
             .unwrap_or_default()
     }
 
+    /// One page of a live object's versions in `order`: those whose paging key sorts after
+    /// `marker`, at most `size`, each with its key, and whether more follow. Only the page is
+    /// cloned, so paging through an object with many versions stays linear per page.
+    #[must_use]
+    pub fn versions_page(
+        &self,
+        name: &str,
+        order: VersionOrder,
+        marker: Option<&str>,
+        size: usize,
+    ) -> (Vec<(String, Version<P>)>, bool) {
+        let Some(object) = self.visible(name) else {
+            return (Vec::new(), false);
+        };
+        match order {
+            VersionOrder::ById => {
+                let mut after: Vec<&Version<P>> = object
+                    .versions
+                    .iter()
+                    .filter(|v| marker.is_none_or(|m| v.version.as_str() > m))
+                    .collect();
+                let more = after.len() > size;
+                if more {
+                    after.select_nth_unstable_by(size, |a, b| a.version.cmp(&b.version));
+                    after.truncate(size);
+                }
+                after.sort_unstable_by(|a, b| a.version.cmp(&b.version));
+                let page = after
+                    .into_iter()
+                    .map(|v| (v.version.clone(), v.clone()))
+                    .collect();
+                (page, more)
+            }
+            VersionOrder::ByCreation => {
+                let start = marker
+                    .and_then(|m| m.parse::<usize>().ok())
+                    .map_or(0, |last| last + 1);
+                let total = object.versions.len();
+                let page = object
+                    .versions
+                    .iter_from(start)
+                    .take(size)
+                    .enumerate()
+                    .map(|(i, v)| (format!("{:010}", start + i), v.clone()))
+                    .collect();
+                (page, start + size < total)
+            }
+        }
+    }
+
     /// Soft-deletes an object with all its versions.
     pub fn delete(
         &mut self,
@@ -684,6 +743,13 @@ impl<P: Clone> ObjectStore<P> {
             object: object.clone(),
         });
         Ok(object)
+    }
+
+    /// A live object's name as it was created (names are case-insensitive), without cloning
+    /// the object and its versions.
+    #[must_use]
+    pub fn display_name(&self, name: &str) -> Option<String> {
+        self.visible(name).map(|o| o.name.clone())
     }
 
     /// The live object with all versions (for backup).

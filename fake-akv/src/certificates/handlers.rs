@@ -30,6 +30,7 @@ use crate::reply;
 use crate::secrets::store::SecretValue;
 use crate::secrets::wire::BackupBlob;
 use crate::state::StoreGuard;
+use crate::store::VersionOrder;
 use crate::store::{NewVersion, Tags, VersionUpdate, new_version_id};
 
 /// Runs `operation`.
@@ -483,25 +484,24 @@ pub fn get_certificate_versions(cx: &RequestContext<'_>, name: &str) -> Result<R
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
-    let (display, versions) = {
+    let (display, (versions, more)) = {
         let store = cx.vault.certificates();
-        let display = store
-            .object(name)
-            .map_or_else(|_| name.to_owned(), |c| c.name);
-        (display, store.versions(name))
+        let display = store.display_name(name).unwrap_or_else(|| name.to_owned());
+        let page = store.versions_page(
+            name,
+            VersionOrder::ByCreation,
+            paging.marker(),
+            paging.size(),
+        );
+        (display, page)
     };
     let items: Vec<(String, CertificateItem)> = versions
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            (
-                format!("{i:010}"),
-                CertificateItem::version(&display, v, &base, recovery),
-            )
-        })
+        .into_iter()
+        .map(|(key, v)| (key, CertificateItem::version(&display, &v, &base, recovery)))
         .collect();
-    Ok(reply::ok(&paging.page(
+    Ok(reply::ok(&paging.cut_page(
         items,
+        more,
         &cx.link_base(&format!("/certificates/{name}/versions")),
     )))
 }

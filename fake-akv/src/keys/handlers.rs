@@ -16,6 +16,7 @@ use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::reply;
 use crate::state::StoreGuard;
+use crate::store::VersionOrder;
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -187,26 +188,30 @@ pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response,
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
-    let (display, versions) = {
+    let (display, (versions, more)) = {
         let store = cx.vault.keys();
-        let display = store
-            .object(name)
-            .map_or_else(|_| name.to_owned(), |k| k.name);
-        (display, store.versions(name))
+        let display = store.display_name(name).unwrap_or_else(|| name.to_owned());
+        let page = store.versions_page(
+            name,
+            VersionOrder::ByCreation,
+            paging.marker(),
+            paging.size(),
+        );
+        (display, page)
     };
     let managed = is_certificate(cx, name);
     let items: Vec<(String, KeyItem)> = versions
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
+        .into_iter()
+        .map(|(key, v)| {
             (
-                format!("{i:010}"),
-                KeyItem::version(&display, v, &base, recovery).managed(managed),
+                key,
+                KeyItem::version(&display, &v, &base, recovery).managed(managed),
             )
         })
         .collect();
-    Ok(reply::ok(&paging.page(
+    Ok(reply::ok(&paging.cut_page(
         items,
+        more,
         &cx.link_base(&format!("/keys/{name}/versions")),
     )))
 }

@@ -17,6 +17,7 @@ use crate::extract::json_body;
 use crate::reply;
 use crate::state::StoreGuard;
 use crate::store::Tags;
+use crate::store::VersionOrder;
 
 /// Secret value limit: 25k bytes (MicrosoftDocs `key-vault/secrets/about-secrets.md`).
 pub const MAX_VALUE_BYTES: usize = 25_600;
@@ -186,27 +187,24 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
-    let (display, versions) = {
+    let (display, (versions, more)) = {
         let store = cx.vault.secrets();
-        let display = store
-            .object(name)
-            .map_or_else(|_| name.to_owned(), |s| s.name);
-        (display, store.versions(name))
+        let display = store.display_name(name).unwrap_or_else(|| name.to_owned());
+        // Key Vault lists versions by version id, not by creation (`test_list_versions[7.6].json`).
+        let page = store.versions_page(name, VersionOrder::ById, paging.marker(), paging.size());
+        (display, page)
     };
     let managed = is_certificate(cx, name);
-    // Key Vault lists versions by version id, not by creation (`test_list_versions[7.6].json`).
-    let mut items: Vec<(String, SecretItem)> = versions
-        .iter()
-        .map(|v| {
-            (
-                v.version.clone(),
-                SecretItem::version(&display, v, &base, recovery).managed(managed),
-            )
+    let items: Vec<(String, SecretItem)> = versions
+        .into_iter()
+        .map(|(key, v)| {
+            let item = SecretItem::version(&display, &v, &base, recovery).managed(managed);
+            (key, item)
         })
         .collect();
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(reply::ok(&paging.page(
+    Ok(reply::ok(&paging.cut_page(
         items,
+        more,
         &cx.link_base(&format!("/secrets/{name}/versions")),
     )))
 }
