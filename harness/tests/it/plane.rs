@@ -442,24 +442,23 @@ fn up_killed_hard_takes_its_children_with_it() {
     assert_eq!(code, 1, "{status}");
 }
 
-/// `harness run` SIGKILLed while a scenario runs (the plane, ESO and the scenario's own
-/// Reloader up): every child is gone within seconds.
-#[test]
-fn run_killed_hard_mid_scenario_takes_its_children_with_it() {
+/// `harness run` of `scenario` (YAML) with its run directory under `<dir>/tmp`, once a line of
+/// its report satisfies `ready`; returns the process and that folder. The reader keeps
+/// draining stdout afterwards.
+fn spawn_run(
+    dir: &Path,
+    scenario: &str,
+    ready: impl Fn(&str) -> bool,
+) -> (std::process::Child, std::path::PathBuf) {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let scenario = dir.path().join("long.yaml");
-    std::fs::write(
-        &scenario,
-        "name: long\ncomponents: { eso: true, reloader: true }\nsteps:\n  - apply:\n      manifest: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: { name: started }\n  - sleep: { duration: 5m }\n    timeout: 6m\n",
-    )
-    .expect("scenario");
-    let tmp = dir.path().join("tmp");
+    let file = dir.join("long.yaml");
+    std::fs::write(&file, scenario).expect("write the scenario");
+    // `harness run` keeps its plane (and each scenario's Reloader) under the temp dir.
+    let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut run = Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .arg("run")
-        .arg(&scenario)
-        // Its run directory (plane, logs, Reloader's) lands under `tmp`.
+        .arg(&file)
         .env("TMPDIR", &tmp)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -467,9 +466,22 @@ fn run_killed_hard_mid_scenario_takes_its_children_with_it() {
         .expect("harness run starts");
     let stdout = run.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let started = lines.any(|line| line.is_ok_and(|l| l.contains("PASS") && l.contains("apply")));
-    assert!(started, "the scenario's first step ran");
+    let seen = lines.any(|line| line.is_ok_and(|l| ready(&l)));
+    assert!(seen, "harness run exited before the scenario ran");
     std::thread::spawn(move || lines.for_each(drop));
+    (run, tmp)
+}
+
+/// `harness run` SIGKILLed while a scenario runs (the plane, ESO and the scenario's own
+/// Reloader up): every child is gone within seconds.
+#[test]
+fn run_killed_hard_mid_scenario_takes_its_children_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut run, tmp) = spawn_run(
+        dir.path(),
+        "name: long\ncomponents: { eso: true, reloader: true }\nsteps:\n  - apply:\n      manifest: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: { name: started }\n  - sleep: { duration: 5m }\n    timeout: 6m\n",
+        |line| line.contains("PASS") && line.contains("apply"),
+    );
     let tmp_text = tmp.display().to_string();
     let before = processes_mentioning(&tmp_text);
     assert!(
@@ -531,33 +543,14 @@ fn sigterm_during_up_start_stops_what_was_started() {
 /// leaves no process of its plane behind.
 #[test]
 fn sigint_during_harness_run_stops_its_plane() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().expect("tempdir");
-    let scenario = dir.path().join("long.yaml");
-    std::fs::write(
-        &scenario,
-        "name: long\ncomponents: { eso: true }\nsteps:\n  - sleep: { duration: 60s }\n",
-    )
-    .expect("write the scenario");
-    // `harness run` keeps its plane under the temp dir; every child's arguments name it.
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).expect("tmp");
     // Should the test fail before the signal, the run still ends (and stops its plane) once
-    // the scenario's 60s are over.
-    let mut run = Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .arg("run")
-        .arg(&scenario)
-        .env("TMPDIR", &tmp)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("harness run starts");
-    let stdout = run.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    // The scenario's header is printed once the plane is ready and the scenario runs.
-    let running = lines.any(|line| line.is_ok_and(|l| l.starts_with("long (")));
-    assert!(running, "harness run exited before the scenario ran");
-    std::thread::spawn(move || lines.for_each(drop));
+    // the scenario's 60s are over. Its header is printed once the plane is ready.
+    let (mut run, tmp) = spawn_run(
+        dir.path(),
+        "name: long\ncomponents: { eso: true }\nsteps:\n  - sleep: { duration: 60s }\n",
+        |line| line.starts_with("long ("),
+    );
     assert_ne!(processes_mentioning(&tmp.display().to_string()), Vec::new());
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(run.id() as i32),
