@@ -24,6 +24,59 @@ async fn listed_versions(env: &Env, token: &str, base: &str, name: &str) -> BTre
     ids
 }
 
+/// `writers` tasks at once, each setting `contended` `sets` times; the version id of every
+/// acknowledged set.
+async fn sets_at_once(
+    env: &Env,
+    token: &str,
+    base: &str,
+    writers: usize,
+    sets: usize,
+) -> BTreeSet<String> {
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let http = env.http.clone();
+            let token = token.to_owned();
+            let url = format!("{base}/secrets/contended?api-version=7.6");
+            tokio::spawn(async move {
+                let mut acked = Vec::with_capacity(sets);
+                for n in 0..sets {
+                    let response = http
+                        .put(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({"value": format!("w{w}-{n}")}))
+                        .send()
+                        .await
+                        .expect("request");
+                    assert_eq!(response.status(), 200);
+                    let body: Value = response.json().await.expect("JSON");
+                    acked.push(body["id"].as_str().expect("id").to_owned());
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut acked = BTreeSet::new();
+    for task in tasks {
+        acked.extend(task.await.expect("writer task"));
+    }
+    acked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sets_keep_every_version() {
+    within(async {
+        let env = Env::start().await;
+        let token = env.token(OFFICER).await;
+        let base = env.vault("kv-rbac");
+        let writers = 40;
+        let acked = sets_at_once(&env, &token, &base, writers, 1).await;
+        assert_eq!(acked.len(), writers);
+        assert!(listed_versions(&env, &token, &base, "contended").await == acked);
+    })
+    .await;
+}
+
 /// 64 writers, 1,000 sets each, all on one secret at once: every acknowledged version is
 /// listed afterwards, and nothing else is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,34 +86,8 @@ async fn sixty_four_writers_lose_no_version_of_one_secret() {
         let token = env.token(OFFICER).await;
         let base = env.vault("kv-rbac");
         let (writers, sets) = (64, 1_000);
-        let tasks: Vec<_> = (0..writers)
-            .map(|w| {
-                let http = env.http.clone();
-                let token = token.clone();
-                let url = format!("{base}/secrets/contended?api-version=7.6");
-                tokio::spawn(async move {
-                    let mut acked = Vec::with_capacity(sets);
-                    for n in 0..sets {
-                        let response = http
-                            .put(&url)
-                            .bearer_auth(&token)
-                            .json(&json!({"value": format!("w{w}-{n}")}))
-                            .send()
-                            .await
-                            .expect("request");
-                        assert_eq!(response.status(), 200);
-                        let body: Value = response.json().await.expect("JSON");
-                        acked.push(body["id"].as_str().expect("id").to_owned());
-                    }
-                    acked
-                })
-            })
-            .collect();
         let started = std::time::Instant::now();
-        let mut acked = BTreeSet::new();
-        for task in tasks {
-            acked.extend(task.await.expect("writer task"));
-        }
+        let acked = sets_at_once(&env, &token, &base, writers, sets).await;
         eprintln!("{} sets in {:?}", acked.len(), started.elapsed());
         assert_eq!(
             acked.len(),
@@ -82,53 +109,4 @@ async fn sixty_four_writers_lose_no_version_of_one_secret() {
     })
     .await
     .expect("64,000 sets and their listing finish in time");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parallel_sets_keep_every_version() {
-    within(async {
-        let env = Env::start().await;
-        let token = env.token(OFFICER).await;
-        let base = env.vault("kv-rbac");
-        let writers = 40;
-        let tasks: Vec<_> = (0..writers)
-            .map(|i| {
-                let http = env.http.clone();
-                let token = token.clone();
-                let url = format!("{base}/secrets/hot?api-version=7.6");
-                tokio::spawn(async move {
-                    let response = http
-                        .put(url)
-                        .bearer_auth(token)
-                        .json(&json!({"value": format!("v{i}")}))
-                        .send()
-                        .await
-                        .expect("request");
-                    assert_eq!(response.status(), 200);
-                    let body: Value = response.json().await.expect("JSON");
-                    body["id"].as_str().expect("id").to_owned()
-                })
-            })
-            .collect();
-        let mut ids = Vec::new();
-        for task in tasks {
-            ids.push(task.await.expect("writer task"));
-        }
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), writers);
-
-        let mut count = 0;
-        let mut next = Some(format!("{base}/secrets/hot/versions?api-version=7.6"));
-        while let Some(url) = next {
-            let page = env
-                .call_with_token(Some(&token), Method::GET, &url, None)
-                .await
-                .expect(200);
-            count += page.body["value"].as_array().unwrap().len();
-            next = page.body["nextLink"].as_str().map(str::to_owned);
-        }
-        assert_eq!(count, writers);
-    })
-    .await;
 }

@@ -229,7 +229,7 @@ impl Step for ExpectRollout {
         let client = cx.kube()?;
         let shown = self.shown(&namespace);
         // Phase 1: until the wanted revision is rolled out and Ready (and marked as wanted).
-        let look = loop {
+        let marks = loop {
             let look = self.look(&client, &namespace).await?;
             if look.state.revision.is_some_and(|r| r > self.wanted()) || !look.touched.is_empty() {
                 return Ok(StepOutcome::failed(format!(
@@ -248,19 +248,13 @@ impl Step for ExpectRollout {
                 problem => problem,
             };
             match problem {
-                None => break look,
+                None => break marks,
                 Some(problem) if cx.time_left() < cx.poll_interval() => {
                     return Ok(StepOutcome::failed(format!("{shown}: {problem}")));
                 }
                 Some(_) => tokio::time::sleep(cx.poll_interval()).await,
             }
         };
-        let marks = look
-            .state
-            .template
-            .as_ref()
-            .map(Marks::of)
-            .unwrap_or_default();
         let mut causes = self.reload_events(&client, &namespace).await;
         causes.push(format!("pod template: {}", marks.describe()));
         cx.output(
