@@ -33,3 +33,8 @@ bench-akv seconds="5":
 # Local control plane: warm up-to-ready and down times (add --cold for cold build times).
 bench-plane *args:
     bench/plane.sh {{args}}
+
+# Fuzz the parsers that take untrusted input (cargo fuzz, nightly): SECONDS per target, all
+# targets unless named (akv_request, aad_token, proxy_head, scenario_yaml).
+fuzz seconds="60" *targets:
+    fuzz/run.sh {{seconds}} {{targets}}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -132,13 +132,47 @@ impl Operation {
     }
 }
 
+/// The path's segments as the service behind HTTP.sys sees them: `.` and `..` (also
+/// percent-encoded) resolved as RFC 3986 §5.2.4 removes dot segments, which HTTP.sys does
+/// before routing ("URL canonicalization", learn.microsoft.com/windows/win32/http/
+/// url-canonicalization-in-http-server-api); a trailing slash dropped.
+#[must_use]
+pub fn segments(path: &str) -> Vec<&str> {
+    let is = |segment: &str, dots: &[&str]| dots.iter().any(|d| segment.eq_ignore_ascii_case(d));
+    let mut out: Vec<&str> = Vec::new();
+    let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let last = raw.len() - 1;
+    for (i, segment) in raw.into_iter().enumerate() {
+        if is(segment, &[".", "%2e"]) {
+            continue;
+        }
+        if is(segment, &["..", ".%2e", "%2e.", "%2e%2e"]) {
+            out.pop();
+            continue;
+        }
+        if segment.is_empty() && i == last && !out.is_empty() {
+            continue;
+        }
+        out.push(segment);
+    }
+    if out.is_empty() {
+        out.push("");
+    }
+    out
+}
+
+/// The largest request body read. Key Vault's limit and wording for an oversized body are
+/// unrecorded; its largest documented payloads (a 25 KB secret value, a certificate to import)
+/// are far below this, and the answer is the 400 `BadParameter` an oversized value gets.
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// The fallback handler serving every data-plane path.
 pub async fn handle(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let mut audit = AuditEntry {
         seq: 0,
@@ -157,7 +191,7 @@ pub async fn handle(
         &method,
         &uri,
         &headers,
-        &body,
+        body,
         &mut audit,
         &mut region,
     )
@@ -182,7 +216,7 @@ async fn pipeline(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Body,
     audit: &mut AuditEntry,
     region: &mut Option<String>,
 ) -> Result<Response, AkvError> {
@@ -201,11 +235,7 @@ async fn pipeline(
 
     // Routing is a pure parse of the path, done before faults and auth so that every audit
     // entry (an injected 429, a 401 challenge) names the operation and object it was for.
-    let mut segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
-    if segments.len() > 1 && segments.last() == Some(&"") {
-        segments.pop();
-    }
-    let operation = Operation::classify(method, &segments);
+    let operation = Operation::classify(method, &segments(uri.path()));
     if let Some(operation) = &operation {
         operation.operation_id().clone_into(&mut audit.operation);
         audit.object_name = operation.object().map(str::to_owned);
@@ -229,6 +259,15 @@ async fn pipeline(
     audit.caller_oid = Some(caller.oid.clone());
     audit.caller_appid = Some(caller.appid.clone());
 
+    // Read only now: a client's first call, with or without a body, gets the challenge
+    // before anything about the body is looked at (§3.1).
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            AkvError::BadParameter(format!(
+                "The request body is larger than the {MAX_BODY_BYTES} bytes accepted."
+            ))
+        })?;
     let operation = operation.ok_or_else(|| AkvError::MethodNotAllowed(method.to_string()))?;
     if let Some(name) = operation.object()
         && !valid_object_name(name)
@@ -252,9 +291,9 @@ async fn pipeline(
         now,
     };
     let mut response = match operation {
-        Operation::Secret(op) => secrets::handlers::dispatch(&cx, op, body)?,
-        Operation::Key(op) => keys::handlers::dispatch(&cx, op, body)?,
-        Operation::Certificate(op) => certificates::handlers::dispatch(&cx, op, body)?,
+        Operation::Secret(op) => secrets::handlers::dispatch(&cx, op, &body)?,
+        Operation::Key(op) => keys::handlers::dispatch(&cx, op, &body)?,
+        Operation::Certificate(op) => certificates::handlers::dispatch(&cx, op, &body)?,
     };
     if let Some(id) = assignment {
         // Sent after successful RBAC authorization (§2.3).
@@ -265,4 +304,20 @@ async fn pipeline(
         }
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segments;
+
+    #[test]
+    fn dot_segments_resolve_as_http_sys_resolves_them() {
+        assert_eq!(segments("/secrets/a/"), ["secrets", "a"]);
+        assert_eq!(segments("/secrets/a/../b"), ["secrets", "b"]);
+        assert_eq!(segments("/secrets/a/%2E%2e/b"), ["secrets", "b"]);
+        assert_eq!(segments("/secrets/./b/."), ["secrets", "b"]);
+        assert_eq!(segments("/../../secrets"), ["secrets"]);
+        assert_eq!(segments("/"), [""]);
+        assert_eq!(segments("/secrets/a%2F..%2Fb"), ["secrets", "a%2F..%2Fb"]);
+    }
 }

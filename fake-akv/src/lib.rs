@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::common_headers,
         ))
+        .layer(axum::middleware::from_fn(middleware::request_size))
         .with_state(state)
 }
 

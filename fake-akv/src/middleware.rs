@@ -2,17 +2,52 @@
 //! `Expires: -1`, HSTS, `X-Content-Type-Options`, `x-ms-keyvault-network-info`,
 //! `x-ms-keyvault-service-version`, `x-ms-request-id`, the echoed `x-ms-client-request-id`),
 //! and the access log. `x-ms-keyvault-region` names the vault, so [`crate::dataplane`] sets it.
+//! Before anything else, the request-size limit of the HTTP.sys front end ([`request_size`]).
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use crate::error::InternalDetail;
 use crate::state::AppState;
+
+/// HTTP.sys's default `MaxRequestBytes`: the request line and headers together ("Http.sys
+/// registry settings for Windows", learn.microsoft.com/troubleshoot/developer/webapps/iis/
+/// iisadmin-service-inetinfo/httpsys-registry-windows). Key Vault answers as an IIS
+/// application (its 2020 recordings carry `x-aspnet-version` and `x-powered-by: ASP.NET`).
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+
+/// HTTP.sys's page for a request over [`MAX_REQUEST_BYTES`] ("HTTP 400 - Bad Request
+/// (Request Header too long) responses to HTTP requests", learn.microsoft.com/troubleshoot/
+/// developer/webapps/iis/iisadmin-service-inetinfo/http-bad-request-response-kerberos).
+const REQUEST_TOO_LONG: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Bad Request - Request Too Long</h2>\r\n<hr><p>HTTP Error 400. The size of the request headers is too long.</p>\r\n</BODY></HTML>\r\n";
+
+/// Refuses a request whose head is over HTTP.sys's limit, before the service sees it.
+pub async fn request_size(request: Request, next: Next) -> Response {
+    let head = request.method().as_str().len()
+        + request.uri().to_string().len()
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if head > MAX_REQUEST_BYTES {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=us-ascii"),
+            )],
+            REQUEST_TOO_LONG,
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
 
 /// Adds the common headers and logs the request.
 pub async fn common_headers(

@@ -9,6 +9,10 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
+
+/// The largest request head (HTTP/2 header list) a connection accepts; HTTP/1's buffer
+/// limit (about 400 KiB) is larger still.
+const MAX_HEADER_LIST_BYTES: u32 = 256 * 1024;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
@@ -141,7 +145,10 @@ async fn accept_loop(
                     return;
                 }
             };
-            let builder = Builder::new(TokioExecutor::new());
+            let mut builder = Builder::new(TokioExecutor::new());
+            // Above h2's 16 KiB default, so a fake's own request-size rule (Key Vault answers
+            // as HTTP.sys does) decides, not a bare 431 from the protocol layer.
+            builder.http2().max_header_list_size(MAX_HEADER_LIST_BYTES);
             let served = if let Some(acceptor) = acceptor {
                 let stream = match acceptor.accept(stream).await {
                     Ok(stream) => stream,

@@ -168,50 +168,84 @@ impl Proxy {
     }
 }
 
-async fn handle(mut client: TcpStream, routes: &[Route]) -> std::io::Result<()> {
-    let (head, rest) = read_head(&mut client).await?;
-    let Some(request_line) = head.lines().next() else {
-        return Ok(());
+/// What the proxy does with one request head.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Answer `200 Connection Established` and pipe bytes both ways to `backend`.
+    Tunnel {
+        /// The fake serving the host.
+        backend: SocketAddr,
+    },
+    /// Send `head` (origin form, `Connection: close`), then the body bytes, to `backend`.
+    Forward {
+        /// The fake serving the host.
+        backend: SocketAddr,
+        /// The rewritten request head, ending with its blank line.
+        head: String,
+    },
+    /// Answer `status` with `message` and close.
+    Refuse {
+        /// 400 for a head the proxy cannot read, 403 for a host no fake serves.
+        status: u16,
+        /// Why, for the client's error output.
+        message: String,
+    },
+}
+
+/// Decides what to do with a request head (the bytes before the blank line, as text): the
+/// one place the proxy parses what a client sent.
+#[must_use]
+pub fn plan(head: &str, routes: &[Route]) -> Plan {
+    let bad = |message: &str| Plan::Refuse {
+        status: 400,
+        message: message.to_owned(),
     };
+    let mut lines = head.lines();
+    let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split_whitespace();
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return refuse(&mut client, 400, "malformed request line").await;
+        return bad("malformed request line");
     };
+    let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    // A line that is not `name: value` (a second request line after a bare LF, say) would
+    // reach the fake as part of this request's head; refuse instead of forwarding it.
+    if headers.iter().any(|line| !is_header_line(line)) {
+        return bad("malformed header line");
+    }
     if method.eq_ignore_ascii_case("CONNECT") {
         let Some((host, port)) = split_host_port(target, 443) else {
-            return refuse(&mut client, 400, "CONNECT needs host:port").await;
+            return bad("CONNECT needs host:port");
         };
-        let Some(route) = routes.iter().find(|r| r.matches(&host, port)) else {
-            tracing::info!(%host, port, "proxy refused CONNECT");
-            return refuse(&mut client, 403, &refusal(&host, port, routes)).await;
-        };
-        let mut upstream = TcpStream::connect(route.backend).await?;
-        upstream.set_nodelay(true)?;
-        client
-            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-            .await?;
-        if !rest.is_empty() {
-            upstream.write_all(&rest).await?;
+        if let Some(route) = routes.iter().find(|r| r.matches(&host, port)) {
+            return Plan::Tunnel {
+                backend: route.backend,
+            };
         }
-        copy_bidirectional(&mut client, &mut upstream).await?;
-        return Ok(());
+        tracing::info!(%host, port, "proxy refused CONNECT");
+        return Plan::Refuse {
+            status: 403,
+            message: refusal(&host, port, routes),
+        };
     }
     // Plain HTTP through the proxy: the request line carries an absolute URL.
     let Ok(url) = url::Url::parse(target) else {
-        return refuse(&mut client, 400, "a proxied request needs an absolute URL").await;
+        return bad("a proxied request needs an absolute URL");
     };
     let host = url.host_str().unwrap_or_default().to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
     let Some(route) = routes.iter().find(|r| r.matches(&host, port)) else {
         tracing::info!(%host, port, "proxy refused request");
-        return refuse(&mut client, 403, &refusal(&host, port, routes)).await;
+        return Plan::Refuse {
+            status: 403,
+            message: refusal(&host, port, routes),
+        };
     };
     let origin_form = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
     };
     let mut rewritten = format!("{method} {origin_form} HTTP/1.1\r\n");
-    for line in head.lines().skip(1).filter(|l| !l.is_empty()) {
+    for line in headers {
         let name = line.split(':').next().unwrap_or_default().trim();
         if name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("proxy-connection")
         {
@@ -222,11 +256,51 @@ async fn handle(mut client: TcpStream, routes: &[Route]) -> std::io::Result<()> 
     }
     // One request per connection keeps the forwarding a plain byte pipe.
     rewritten.push_str("Connection: close\r\n\r\n");
-    let mut upstream = TcpStream::connect(route.backend).await?;
-    upstream.write_all(rewritten.as_bytes()).await?;
-    upstream.write_all(&rest).await?;
-    copy_bidirectional(&mut client, &mut upstream).await?;
-    Ok(())
+    Plan::Forward {
+        backend: route.backend,
+        head: rewritten,
+    }
+}
+
+/// `name: value` with a non-empty RFC 9110 token name and no stray CR.
+fn is_header_line(line: &str) -> bool {
+    let Some((name, _)) = line.split_once(':') else {
+        return false;
+    };
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && !line.contains('\r')
+}
+
+async fn handle(mut client: TcpStream, routes: &[Route]) -> std::io::Result<()> {
+    let (head, rest) = read_head(&mut client).await?;
+    if head.trim().is_empty() {
+        return Ok(());
+    }
+    match plan(&head, routes) {
+        Plan::Refuse { status, message } => refuse(&mut client, status, &message).await,
+        Plan::Tunnel { backend } => {
+            let mut upstream = TcpStream::connect(backend).await?;
+            upstream.set_nodelay(true)?;
+            client
+                .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                .await?;
+            if !rest.is_empty() {
+                upstream.write_all(&rest).await?;
+            }
+            copy_bidirectional(&mut client, &mut upstream).await?;
+            Ok(())
+        }
+        Plan::Forward { backend, head } => {
+            let mut upstream = TcpStream::connect(backend).await?;
+            upstream.write_all(head.as_bytes()).await?;
+            upstream.write_all(&rest).await?;
+            copy_bidirectional(&mut client, &mut upstream).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Reads up to the blank line that ends the request head; returns the head and whatever
@@ -331,6 +405,51 @@ mod tests {
         assert!(!is_routed("kv.vault.azure.net"));
         assert!(!is_routed("kv.vault.azure.cn"));
         assert!(routes.iter().any(|r| r.matches("169.254.169.254", 80)));
+    }
+
+    #[test]
+    fn plan_tunnels_forwards_and_refuses() {
+        let routes = [route(".vault.azure.net")];
+        let backend = routes[0].backend;
+        assert_eq!(
+            plan(
+                "CONNECT kv.vault.azure.net:443 HTTP/1.1\r\nHost: kv.vault.azure.net:443",
+                &routes
+            ),
+            Plan::Tunnel { backend }
+        );
+        assert!(matches!(
+            plan("CONNECT example.com:443 HTTP/1.1", &routes),
+            Plan::Refuse { status: 403, .. }
+        ));
+        let forwarded = plan(
+            "GET https://kv.vault.azure.net/secrets?api-version=7.6 HTTP/1.1\r\nHost: kv.vault.azure.net\r\nProxy-Connection: keep-alive",
+            &routes,
+        );
+        assert_eq!(
+            forwarded,
+            Plan::Forward {
+                backend,
+                head: "GET /secrets?api-version=7.6 HTTP/1.1\r\nHost: kv.vault.azure.net\r\nConnection: close\r\n\r\n".to_owned(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_second_request_line_after_a_bare_lf_is_refused_not_forwarded() {
+        let routes = [route(".vault.azure.net")];
+        let smuggled = "GET https://kv.vault.azure.net/ HTTP/1.1\nHost: kv.vault.azure.net\n\nDELETE /secrets/x HTTP/1.1";
+        assert!(matches!(
+            plan(smuggled, &routes),
+            Plan::Refuse { status: 400, .. }
+        ));
+        assert!(matches!(
+            plan(
+                "GET https://kv.vault.azure.net/ HTTP/1.1\r\nX-A: b\rc",
+                &routes
+            ),
+            Plan::Refuse { status: 400, .. }
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha1::Sha1;
@@ -62,6 +62,25 @@ impl ClientCertificate {
     #[must_use]
     pub fn sha1_thumbprint(&self) -> String {
         hex(&Sha1::digest(&self.cert_der))
+    }
+
+    /// A client assertion (RFC 7523, as MSAL builds it) for `client_id`, addressed to
+    /// `token_url`, valid for ten minutes from `now` (Unix seconds), naming this certificate
+    /// by its SHA-1 thumbprint (`x5t`).
+    pub fn assertion(&self, client_id: &str, token_url: &str, now: i64) -> Result<String> {
+        let claims = json!({
+            "aud": token_url,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "nbf": now,
+            "exp": now + 600,
+        });
+        let mut header = Header::new(Algorithm::RS256);
+        header.x5t = Some(URL_SAFE_NO_PAD.encode(Sha1::digest(&self.cert_der)));
+        let der = rsa::RsaPrivateKey::from_pkcs8_pem(&self.key_pem)?.to_pkcs1_der()?;
+        let key = EncodingKey::from_rsa_der(der.as_bytes());
+        Ok(jsonwebtoken::encode(&header, &claims, &key)?)
     }
 
     /// SHA-256 thumbprint, hex (`x5t#S256`).

@@ -164,11 +164,7 @@ mod tests {
     use SecretOperation as Op;
 
     fn classify(method: &Method, path: &str) -> Option<Op> {
-        let mut segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        if segments.len() > 1 && segments.last() == Some(&"") {
-            segments.pop();
-        }
-        Op::classify(method, &segments)
+        Op::classify(method, &crate::dataplane::segments(path))
     }
 
     #[test]

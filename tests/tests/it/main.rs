@@ -3,6 +3,7 @@
 
 mod support;
 
+mod attacks;
 mod errors;
 mod eso;
 mod identity;

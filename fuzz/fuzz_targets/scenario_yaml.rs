@@ -1,0 +1,21 @@
+//! Scenario loading and validation: any text as a scenario file must give a scenario or a
+//! load error that names a line inside the file, never a panic.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err(error) = harness::scenario::parse(Path::new("fuzz.yaml"), text)
+        && let Some((line, _)) = error.location
+    {
+        assert!(
+            (1..=text.lines().count().max(1) + 1).contains(&line),
+            "{error}"
+        );
+    }
+});
