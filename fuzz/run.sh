@@ -24,12 +24,16 @@ if [ "$#" -eq 0 ]; then
 fi
 # No sanitizer: the workspace forbids unsafe, and libFuzzer runs about twice as many inputs
 # a second without AddressSanitizer's instrumentation.
-cargo +nightly fuzz build --sanitizer none
+# Nor the release profile's whole-program optimisation (made for the benchmarks): with it each
+# target links for minutes.
+export CARGO_PROFILE_RELEASE_LTO=false
+flags=(--sanitizer none --codegen-units 16)
+cargo +nightly fuzz build "${flags[@]}"
 for target in "$@"; do
     mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"
     seeds="fuzz/seeds/$target"
     [ "$target" = scenario_yaml ] && seeds=scenarios
     echo "== $target: ${seconds}s" >&2
-    cargo +nightly fuzz run --sanitizer none "$target" "fuzz/corpus/$target" "$seeds" -- \
+    cargo +nightly fuzz run "${flags[@]}" "$target" "fuzz/corpus/$target" "$seeds" -- \
         -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096
 done

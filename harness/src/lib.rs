@@ -28,6 +28,7 @@ pub mod deps;
 pub mod event;
 pub mod export;
 pub mod k8s;
+pub mod node;
 pub mod proxy;
 pub mod reloader;
 pub mod report;

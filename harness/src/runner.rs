@@ -53,6 +53,8 @@ pub struct ClusterAccess {
     pub kubectl: Option<PathBuf>,
     /// Stops and starts the cluster's ESO, or why the harness cannot.
     pub eso: Result<EsoControl, String>,
+    /// Whether pods really run (a real node or an existing cluster), or why not.
+    pub runs_pods: Result<(), String>,
 }
 
 impl ClusterAccess {
@@ -73,6 +75,7 @@ impl ClusterAccess {
                 .map_err(str::to_owned),
             reloaders: cluster.reloaders(),
             eso: cluster.eso_control(),
+            runs_pods: cluster.runs_pods(),
             kubectl: crate::deps::resolve(
                 &crate::deps::DepsConfig::from_env(),
                 crate::deps::Component::Kubectl,
@@ -551,6 +554,26 @@ impl ScenarioRun<'_, '_> {
         });
     }
 
+    /// True (and says why) when `kind` looks inside containers but pods do not really run.
+    fn skip_without_pods(&self, kind: &StepKind, step: &StepRef) -> bool {
+        let Some(Err(why)) = self
+            .cx
+            .cluster
+            .as_ref()
+            .filter(|_| kind.needs_real_node())
+            .map(|c| &c.runs_pods)
+        else {
+            return false;
+        };
+        self.events.emit(RunEventKind::StepOutput {
+            scenario: self.reference.clone(),
+            step: step.clone(),
+            stream: crate::event::OutputStream::Stdout,
+            text: format!("skipped: {why}"),
+        });
+        true
+    }
+
     /// Runs one action; returns its reason when it fails the scenario.
     async fn action(
         &mut self,
@@ -569,6 +592,7 @@ impl ScenarioRun<'_, '_> {
         let started = Instant::now();
         let result = match substituted {
             Err(message) => StepResult::Error { message, tolerated },
+            Ok(kind) if self.skip_without_pods(&kind, &step) => StepResult::Skipped,
             Ok(kind) => {
                 let deadline = tokio::time::Instant::now() + timeout;
                 let mut cx = StepContext {

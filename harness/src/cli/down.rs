@@ -29,6 +29,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for child in &reaped.children {
         println!("stopped leftover {} (pid {})", child.name, child.pid);
     }
+    let node = crate::node::teardown_script(&args.run_dir);
+    if node.is_file() {
+        crate::node::teardown::run(&node);
+        println!("tore down the real node ({})", node.display());
+    }
     if reaped.owner.is_none() && reaped.children.is_empty() {
         println!("nothing running in {}", args.run_dir.display());
     }

@@ -15,6 +15,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cluster::{Cluster, ExistingCluster, LocalPlane, PlaneOptions};
 use crate::deps::{Assets, Binaries, DepsConfig};
+use crate::node::{Node, NodeKind};
 use crate::report::{JsonSink, JunitSink, Reporter, TerminalSink};
 use crate::runner::{self, ClusterAccess, RunContext};
 use crate::scenario::{self, Scenario};
@@ -75,6 +76,11 @@ pub struct Args {
     /// Seconds each plane component may take to become ready.
     #[arg(long, default_value_t = 90)]
     plane_timeout: u64,
+    /// The node pods run on: `real` (containerd and kubelet on this host; Linux, root),
+    /// `kwok` (pods are reported Running, nothing starts), or `auto`: real where it can run,
+    /// else kwok, saying why.
+    #[arg(long, value_enum, env = "HARNESS_NODE", default_value_t = NodeKind::Auto)]
+    node: NodeKind,
     /// The fakes' routing proxy address (default: a free port). Fix it, with --bench-dir, when
     /// an ESO the run did not start (--reuse, --kubeconfig) must reach the fakes.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
@@ -223,7 +229,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Some(ClusterAccess::of(&cluster).await)
         } else {
             let plane_dir = run_dir.join("plane");
-            let starting = start_plane(&bench, &scenarios, &plane_dir, args.plane_timeout);
+            let starting = start_plane(
+                &bench,
+                &scenarios,
+                &plane_dir,
+                args.plane_timeout,
+                args.node,
+            );
             // Dropping the start future stops every child already started.
             let started = tokio::select! {
                 started = starting => started,
@@ -394,11 +406,13 @@ pub(crate) async fn start_plane(
     scenarios: &[Scenario],
     run_dir: &std::path::Path,
     timeout: u64,
+    node: NodeKind,
 ) -> anyhow::Result<LocalPlane> {
     let config = DepsConfig::from_env();
     let binaries = Binaries::ensure(&config)?;
     let assets = Assets::locate(&config)?;
     let mut options = PlaneOptions::new(run_dir, binaries, assets);
+    options.node = Node::choose(node, &config.node_cache())?;
     options.eso = scenarios.iter().any(|s| s.components.eso.enabled());
     options.eso_env = bench
         .env()

@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use crate::cluster::{Cluster, LocalPlane, PlaneOptions};
 use crate::deps::{Assets, Binaries, DepsConfig};
+use crate::node::{Node, NodeKind};
 
 /// Flags of `harness up`.
 #[derive(Debug, clap::Args)]
@@ -30,6 +31,10 @@ pub struct Args {
     /// `--advertise-address` for kube-apiserver (only needed without a default route).
     #[arg(long)]
     advertise_address: Option<IpAddr>,
+    /// The node pods run on: `real` (containerd and kubelet on this host; Linux, root),
+    /// `kwok`, or `auto`: real where it can run, else kwok, saying why.
+    #[arg(long, value_enum, env = "HARNESS_NODE", default_value_t = NodeKind::Auto)]
+    node: NodeKind,
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -61,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     options.component_timeout = Duration::from_secs(args.timeout);
     options.advertise_address = args.advertise_address;
+    options.node = Node::choose(args.node, &config.node_cache())?;
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

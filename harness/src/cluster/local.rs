@@ -27,6 +27,7 @@ use super::ports::free_port;
 use super::state::{ComponentState, PlaneState};
 use crate::deps::{Assets, Binaries, Resolved};
 use crate::k8s::{self, ApplyError, ClientError, FIELD_MANAGER, WaitError};
+use crate::node::{self, NodeError, NodeStart};
 use crate::reloader::ReloaderLauncher;
 use crate::supervise::{ChildSpec, PidFileError, SpawnError, Supervisor, probe};
 
@@ -69,6 +70,8 @@ pub struct PlaneOptions {
     pub grace: Duration,
     /// `--advertise-address` for kube-apiserver; needed only where there is no default route.
     pub advertise_address: Option<IpAddr>,
+    /// The node pods run on.
+    pub node: node::Node,
 }
 
 impl PlaneOptions {
@@ -83,6 +86,7 @@ impl PlaneOptions {
             component_timeout: Duration::from_secs(90),
             grace: Duration::from_secs(10),
             advertise_address: None,
+            node: node::Node::Kwok,
         }
     }
 }
@@ -138,6 +142,9 @@ pub enum PlaneError {
     /// The HTTP client for probes failed.
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
+    /// The real node did not start.
+    #[error("real node: {0} (or run with --node kwok)")]
+    Node(#[from] NodeError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PlaneError {
@@ -160,6 +167,8 @@ pub struct LocalPlane {
     timings: Vec<ComponentTiming>,
     ready_after: Duration,
     reloader: PathBuf,
+    /// A real node's teardown script, run once its children are stopped.
+    teardown: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for LocalPlane {
@@ -173,6 +182,7 @@ impl std::fmt::Debug for LocalPlane {
 
 struct Booted {
     eso: Option<(ChildSpec, String)>,
+    teardown: Option<PathBuf>,
     client: kube::Client,
     kubeconfig: PathBuf,
     pki: Pki,
@@ -212,10 +222,12 @@ impl LocalPlane {
                     timings: booted.timings,
                     ready_after,
                     reloader: options.binaries.reloader.path.clone(),
+                    teardown: booted.teardown,
                 })
             }
             Err(error) => {
                 supervisor.stop_all().await;
+                node::teardown::run(&node::teardown_script(&options.run_dir));
                 Err(error)
             }
         }
@@ -331,6 +343,9 @@ impl LocalPlane {
     /// Stops every child, newest first.
     pub async fn shutdown(&mut self) {
         self.supervisor.lock().await.stop_all().await;
+        if let Some(script) = self.teardown.take() {
+            let _ = tokio::task::spawn_blocking(move || node::teardown::run(&script)).await;
+        }
         PlaneState::remove(&self.run_dir);
     }
 }
@@ -341,6 +356,9 @@ impl Drop for LocalPlane {
         // stops whatever is left when the last handle goes.
         if let Ok(mut supervisor) = self.supervisor.try_lock() {
             supervisor.stop_all_blocking();
+        }
+        if let Some(script) = self.teardown.take() {
+            node::teardown::run(&script);
         }
         PlaneState::remove(&self.run_dir);
     }
@@ -386,6 +404,14 @@ impl Cluster for LocalPlane {
             self.run_dir().join("reloaders"),
         )
         .map_err(|e| e.to_string())
+    }
+
+    fn runs_pods(&self) -> Result<(), String> {
+        if self.teardown.is_some() {
+            Ok(())
+        } else {
+            Err("this plane's node is kwok: pods are reported Running, nothing starts (run with --node real)".into())
+        }
     }
 
     async fn stop(mut self) {
@@ -508,6 +534,10 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         path_arg("service-account-signing-key-file", &pki.sa_key),
         arg("service-cluster-ip-range", "10.96.0.0/16"),
         arg("authorization-mode", "Node,RBAC"),
+        // How `kubectl logs`/`exec` reach a real node's kubelet.
+        path_arg("kubelet-client-certificate", &run.join("pki/admin.crt")),
+        path_arg("kubelet-client-key", &run.join("pki/admin.key")),
+        arg("kubelet-preferred-address-types", "InternalIP"),
         arg("allow-privileged", true),
         arg("enable-priority-and-fairness", false),
         arg("profiling", false),
@@ -590,61 +620,48 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         timer.record(supervisor, name, resolved, Some(url.clone()), false, took);
     }
 
-    // kwok and its node.
-    let mut kwok_args = vec![
-        path_arg("kubeconfig", &kubeconfig),
-        arg("manage-all-nodes", false),
-        arg(
-            "manage-nodes-with-annotation-selector",
-            "kwok.x-k8s.io/node=fake",
-        ),
-        arg("node-lease-duration-seconds", 40),
-    ];
-    for stage in &options.assets.kwok_stages {
-        kwok_args.push(path_arg("config", stage));
+    let mut teardown = None;
+    match &options.node {
+        node::Node::Kwok => {
+            start_kwok(supervisor, options, &kubeconfig, &client).await?;
+            let took = wait_node(supervisor, "kwok", NODE_NAME, &client, deadline).await?;
+            timer.record(supervisor, "kwok", &bins.kwok, None, false, took);
+        }
+        node::Node::Real(tools) => {
+            let started = Instant::now();
+            let layout = node::start(
+                supervisor,
+                NodeStart {
+                    run_dir: &run,
+                    tools,
+                    kubelet: &bins.kubelet.path,
+                    crane: &bins.crane.path,
+                    pause_source: &options.assets.pause_source,
+                    apiserver_url: &apiserver_url,
+                    ca_file: &pki.ca_cert,
+                    ca_pem: &pki.ca_pem,
+                    client: (&pki.node_cert_pem, &pki.node_key_pem),
+                    deadline,
+                },
+            )
+            .await?;
+            teardown = Some(layout.teardown_script());
+            ports.extend([
+                layout.kubelet_port,
+                layout.kubelet_healthz_port,
+                layout.registry.port(),
+            ]);
+            wait_node(supervisor, "kubelet", node::NODE_NAME, &client, deadline).await?;
+            timer.record(
+                supervisor,
+                "kubelet",
+                &bins.kubelet,
+                None,
+                true,
+                started.elapsed(),
+            );
+        }
     }
-    supervisor.spawn(ChildSpec::new("kwok", &bins.kwok.path).args(kwok_args))?;
-    let nodes: Api<Node> = Api::all(client.clone());
-    let node = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": NODE_NAME,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {
-                "kubernetes.io/hostname": NODE_NAME,
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                "type": "kwok",
-            },
-        },
-    });
-    nodes
-        .patch(
-            NODE_NAME,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&node),
-        )
-        .await
-        .map_err(|source| PlaneError::Kube {
-            what: format!("create node {NODE_NAME}"),
-            source,
-        })?;
-    let probe_nodes = nodes.clone();
-    let took = supervisor
-        .wait_ready("kwok", deadline, move || {
-            let nodes = probe_nodes.clone();
-            async move {
-                match nodes.get_opt(NODE_NAME).await {
-                    Ok(Some(node)) if k8s::wait::node_ready(&node) => Ok(()),
-                    Ok(Some(_)) => Err(format!("node {NODE_NAME} not Ready yet")),
-                    Ok(None) => Err(format!("node {NODE_NAME} missing")),
-                    Err(e) => Err(format!("get node {NODE_NAME}: {e}")),
-                }
-            }
-        })
-        .await?;
-    timer.record(supervisor, "kwok", &bins.kwok, None, false, took);
 
     // ESO
     let mut eso = None;
@@ -686,12 +703,85 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
     };
     Ok(Booted {
         eso,
+        teardown,
         client,
         kubeconfig,
         pki,
         state,
         timings,
     })
+}
+
+/// kwok, managing the one fake Node it creates.
+async fn start_kwok(
+    supervisor: &mut Supervisor,
+    options: &PlaneOptions,
+    kubeconfig: &Path,
+    client: &kube::Client,
+) -> Result<(), PlaneError> {
+    let mut kwok_args = vec![
+        path_arg("kubeconfig", kubeconfig),
+        arg("manage-all-nodes", false),
+        arg(
+            "manage-nodes-with-annotation-selector",
+            "kwok.x-k8s.io/node=fake",
+        ),
+        arg("node-lease-duration-seconds", 40),
+    ];
+    for stage in &options.assets.kwok_stages {
+        kwok_args.push(path_arg("config", stage));
+    }
+    supervisor.spawn(ChildSpec::new("kwok", &options.binaries.kwok.path).args(kwok_args))?;
+    let node = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": NODE_NAME,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "kubernetes.io/hostname": NODE_NAME,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
+        },
+    });
+    Api::<Node>::all(client.clone())
+        .patch(
+            NODE_NAME,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&node),
+        )
+        .await
+        .map_err(|source| PlaneError::Kube {
+            what: format!("create node {NODE_NAME}"),
+            source,
+        })?;
+    Ok(())
+}
+
+/// Waits until Node `name` is Ready, failing with `child`'s stderr if it dies first.
+async fn wait_node(
+    supervisor: &mut Supervisor,
+    child: &str,
+    name: &'static str,
+    client: &kube::Client,
+    deadline: Duration,
+) -> Result<Duration, PlaneError> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    Ok(supervisor
+        .wait_ready(child, deadline, move || {
+            let nodes = nodes.clone();
+            async move {
+                match nodes.get_opt(name).await {
+                    Ok(Some(node)) if k8s::wait::node_ready(&node) => Ok(()),
+                    Ok(Some(_)) => Err(format!("node {name} not Ready yet")),
+                    Ok(None) => Err(format!("node {name} missing")),
+                    Err(e) => Err(format!("get node {name}: {e}")),
+                }
+            }
+        })
+        .await?)
 }
 
 /// The caller's ESO environment with loopback added to `NO_PROXY`/`no_proxy`.

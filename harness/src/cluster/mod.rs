@@ -61,6 +61,10 @@ pub trait Cluster {
     /// this cluster's ESO).
     fn eso_control(&self) -> Result<EsoControl, String>;
 
+    /// Why pods on this cluster do not really run (kwok), or `Ok` if they do: steps that
+    /// read an app's log or files are skipped where they cannot mean anything.
+    fn runs_pods(&self) -> Result<(), String>;
+
     /// Stops the cluster and everything the harness started for it; a no-op for a cluster
     /// the harness did not start.
     fn stop(self) -> impl Future<Output = ()> + Send;

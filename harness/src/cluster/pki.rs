@@ -22,6 +22,10 @@ pub struct Pki {
     pub admin_cert_pem: String,
     /// Its key, PEM text.
     pub admin_key_pem: String,
+    /// The real node's kubelet client certificate (CN=system:node:<name>, O=system:nodes).
+    pub node_cert_pem: String,
+    /// Its key.
+    pub node_key_pem: String,
     /// Service-account signing key (PKCS#8).
     pub sa_key: PathBuf,
     /// Its public key.
@@ -71,6 +75,10 @@ impl Pki {
             "kubernetes.default.svc".to_owned(),
         ])?;
         let admin = ca.issue_client("admin", "system:masters")?;
+        let node = ca.issue_client(
+            &format!("system:node:{}", crate::node::NODE_NAME),
+            "system:nodes",
+        )?;
         let sa_key = KeyPair::generate()?;
         write("admin.key", &admin.key_pem)?;
         write("admin.crt", &admin.cert_pem)?;
@@ -80,6 +88,8 @@ impl Pki {
             apiserver_key: write("apiserver.key", &serving.key_pem)?,
             admin_key_pem: admin.key_pem,
             admin_cert_pem: admin.cert_pem,
+            node_cert_pem: node.cert_pem,
+            node_key_pem: node.key_pem,
             sa_key: write("sa.key", &sa_key.serialize_pem())?,
             sa_pub: write("sa.pub", &sa_key.public_key_pem())?,
             ca_pem: ca.cert_pem().to_owned(),

@@ -150,7 +150,8 @@ fn build_one(
         Component::KubeApiserver
         | Component::KubeControllerManager
         | Component::KubeScheduler
-        | Component::Kubectl => {
+        | Component::Kubectl
+        | Component::Kubelet => {
             ldflags.push_str(&kubernetes_version_ldflags(&wrapper.version));
         }
         // As Reloader's Dockerfile stamps releases; it shows in its `reloader-meta-info`.
@@ -161,7 +162,7 @@ fn build_one(
                 wrapper.version
             );
         }
-        Component::Etcd | Component::Kwok | Component::Eso => {}
+        Component::Etcd | Component::Kwok | Component::Eso | Component::Crane => {}
     }
     let log_file = std::fs::File::create(&log).map_err(io(&log))?;
     let log_err = log_file.try_clone().map_err(io(&log))?;

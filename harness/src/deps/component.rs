@@ -29,11 +29,16 @@ pub enum Component {
     Eso,
     /// Stakater Reloader.
     Reloader,
+    /// kubelet, for the real node.
+    Kubelet,
+    /// crane (go-containerregistry): the real node's image registry, and the tool that builds
+    /// and pushes the images it serves.
+    Crane,
 }
 
 impl Component {
     /// Everything built from a wrapper, in [`super::Binaries`] field order.
-    pub const BUILT: [Self; 8] = [
+    pub const BUILT: [Self; 10] = [
         Self::Etcd,
         Self::KubeApiserver,
         Self::KubeControllerManager,
@@ -42,6 +47,8 @@ impl Component {
         Self::Kwok,
         Self::Eso,
         Self::Reloader,
+        Self::Kubelet,
+        Self::Crane,
     ];
 
     /// The executable's file name.
@@ -56,6 +63,8 @@ impl Component {
             Self::Kwok => "kwok",
             Self::Eso => "external-secrets",
             Self::Reloader => "reloader",
+            Self::Kubelet => "kubelet",
+            Self::Crane => "crane",
         }
     }
 
@@ -71,6 +80,8 @@ impl Component {
             Self::Kwok => "HARNESS_KWOK_BIN",
             Self::Eso => "HARNESS_ESO_BIN",
             Self::Reloader => "HARNESS_RELOADER_BIN",
+            Self::Kubelet => "HARNESS_KUBELET_BIN",
+            Self::Crane => "HARNESS_CRANE_BIN",
         }
     }
 
@@ -82,10 +93,12 @@ impl Component {
             Self::KubeApiserver
             | Self::KubeControllerManager
             | Self::KubeScheduler
-            | Self::Kubectl => "kubernetes",
+            | Self::Kubectl
+            | Self::Kubelet => "kubernetes",
             Self::Kwok => "kwok",
             Self::Eso => "eso",
             Self::Reloader => "reloader",
+            Self::Crane => "crane",
         }
     }
 
@@ -97,10 +110,12 @@ impl Component {
             Self::KubeApiserver
             | Self::KubeControllerManager
             | Self::KubeScheduler
-            | Self::Kubectl => "k8s.io/kubernetes",
+            | Self::Kubectl
+            | Self::Kubelet => "k8s.io/kubernetes",
             Self::Kwok => "sigs.k8s.io/kwok",
             Self::Eso => "github.com/external-secrets/external-secrets",
             Self::Reloader => "github.com/stakater/Reloader",
+            Self::Crane => "github.com/google/go-containerregistry",
         }
     }
 
@@ -116,6 +131,8 @@ impl Component {
             Self::Kwok => "sigs.k8s.io/kwok/cmd/kwok",
             Self::Eso => "github.com/external-secrets/external-secrets",
             Self::Reloader => "github.com/stakater/Reloader",
+            Self::Kubelet => "k8s.io/kubernetes/cmd/kubelet",
+            Self::Crane => "github.com/google/go-containerregistry/cmd/crane",
         }
     }
 
@@ -127,10 +144,12 @@ impl Component {
             Self::KubeApiserver
             | Self::KubeControllerManager
             | Self::KubeScheduler
-            | Self::Kubectl => "kubernetes",
+            | Self::Kubectl
+            | Self::Kubelet => "kubernetes",
             Self::Kwok => "kwok",
             Self::Eso => "external-secrets",
             Self::Reloader => "reloader",
+            Self::Crane => "crane",
         }
     }
 }

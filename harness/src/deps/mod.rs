@@ -108,6 +108,17 @@ impl DepsConfig {
     }
 }
 
+impl DepsConfig {
+    /// `<cache>/akv-e2e/node`: the real node's downloads and built images.
+    #[must_use]
+    pub fn node_cache(&self) -> PathBuf {
+        self.bin_root
+            .parent()
+            .map_or_else(std::env::temp_dir, Path::to_path_buf)
+            .join("node")
+    }
+}
+
 /// The Go toolchain as the wrappers see it.
 #[derive(Clone, Debug)]
 pub struct Toolchain {
@@ -180,6 +191,10 @@ pub struct Binaries {
     pub eso: Resolved,
     /// Stakater Reloader.
     pub reloader: Resolved,
+    /// kubelet.
+    pub kubelet: Resolved,
+    /// crane.
+    pub crane: Resolved,
 }
 
 impl Binaries {
@@ -223,6 +238,8 @@ impl Binaries {
             kwok: next(),
             eso: next(),
             reloader: next(),
+            kubelet: next(),
+            crane: next(),
         })
     }
 }
@@ -276,6 +293,8 @@ pub struct Assets {
     pub eso_crds: Vec<PathBuf>,
     /// kwok stage files: node-initialize, node-heartbeat-with-lease, pod-ready, pod-delete.
     pub kwok_stages: Vec<PathBuf>,
+    /// Kubernetes' `build/pause/linux/pause.c`, the real node's sandbox image.
+    pub pause_source: PathBuf,
 }
 
 /// kwok stages, relative to the kwok module root.
@@ -329,9 +348,23 @@ impl Assets {
                 }
             })
             .collect::<Result<_, _>>()?;
+        let kubernetes = Wrapper::read(
+            &config.wrappers.join(Component::Kubelet.wrapper_dir()),
+            Component::Kubelet,
+        )?;
+        let pause_source = kubernetes
+            .module_dir(&toolchain.modcache)?
+            .join("build/pause/linux/pause.c");
+        if !pause_source.is_file() {
+            return Err(DepsError::Asset {
+                what: "pause.c",
+                path: pause_source,
+            });
+        }
         Ok(Self {
             eso_crds,
             kwok_stages,
+            pause_source,
         })
     }
 }

@@ -124,10 +124,15 @@ async fn run_on_plane(
     tokio::time::timeout(
         limit,
         with_bench(async |bench| {
-            let plane =
-                crate::cli::run::start_plane(bench, scenarios, &dir.path().join("plane"), 120)
-                    .await
-                    .unwrap();
+            let plane = crate::cli::run::start_plane(
+                bench,
+                scenarios,
+                &dir.path().join("plane"),
+                120,
+                crate::node::NodeKind::Kwok,
+            )
+            .await
+            .unwrap();
             let access = ClusterAccess::of(&plane).await;
             let out = run_jobs(bench, Some(access), scenarios, jobs).await;
             plane.stop().await;
@@ -280,10 +285,15 @@ async fn failure_dump_names_the_eso_error_and_the_403_audit_record() {
     let (on_plane, on_kubeconfig) = tokio::time::timeout(
         Duration::from_secs(600),
         with_bench(async |bench| {
-            let plane =
-                crate::cli::run::start_plane(bench, &scenarios, &dir.path().join("plane"), 120)
-                    .await
-                    .unwrap();
+            let plane = crate::cli::run::start_plane(
+                bench,
+                &scenarios,
+                &dir.path().join("plane"),
+                120,
+                crate::node::NodeKind::Kwok,
+            )
+            .await
+            .unwrap();
             let on_plane = run_on(bench, Some(ClusterAccess::of(&plane).await), &scenarios).await;
             let existing = crate::cluster::ExistingCluster::from_kubeconfig(plane.kubeconfig())
                 .await
@@ -383,10 +393,15 @@ async fn kubernetes_examples_pass_on_the_local_plane() {
     let (stats, events) = tokio::time::timeout(
         Duration::from_secs(1200),
         with_bench(async |bench| {
-            let plane =
-                crate::cli::run::start_plane(bench, &kubernetes, &dir.path().join("plane"), 120)
-                    .await
-                    .unwrap();
+            let plane = crate::cli::run::start_plane(
+                bench,
+                &kubernetes,
+                &dir.path().join("plane"),
+                120,
+                crate::node::NodeKind::Kwok,
+            )
+            .await
+            .unwrap();
             let access = ClusterAccess::of(&plane).await;
             let out = run_on(bench, Some(access), &kubernetes).await;
             plane.stop().await;

@@ -8,6 +8,7 @@ mod context;
 mod entry;
 mod kube_util;
 pub mod operator;
+mod pods;
 
 pub mod add_client_secret;
 pub mod advance_clock;
@@ -20,8 +21,11 @@ pub mod delete_vault_secret;
 pub mod disable_vault_secret;
 pub mod enable_vault_secret;
 pub mod eso;
+pub mod exec;
 pub mod expect_audit;
 pub mod expect_event;
+pub mod expect_file;
+pub mod expect_log;
 pub mod expect_rollout;
 pub mod expect_secret;
 pub mod expire_client_secret;
@@ -143,6 +147,12 @@ pub enum StepKind {
     ExpectRollout(expect_rollout::ExpectRollout),
     /// Polls until an object has an event with a reason and message.
     ExpectEvent(expect_event::ExpectEvent),
+    /// Polls until the app's log shows a text (real node).
+    ExpectLog(expect_log::ExpectLog),
+    /// Runs a command in the app's container (real node).
+    Exec(exec::Exec),
+    /// Polls until a file in the app's container has a content (real node).
+    ExpectFile(expect_file::ExpectFile),
     /// Stops, starts or restarts the scenario's own Reloader.
     Reloader(reloader::ReloaderStep),
     /// Stops, starts or restarts the plane's ESO.
@@ -178,6 +188,9 @@ impl StepKind {
         "expectSecret",
         "expectRollout",
         "expectEvent",
+        "expectLog",
+        "exec",
+        "expectFile",
         "reloader",
         "eso",
     ];
@@ -211,6 +224,9 @@ impl StepKind {
             Self::ExpectSecret(s) => s,
             Self::ExpectRollout(s) => s,
             Self::ExpectEvent(s) => s,
+            Self::ExpectLog(s) => s,
+            Self::Exec(s) => s,
+            Self::ExpectFile(s) => s,
             Self::Reloader(s) => s,
             Self::Eso(s) => s,
         }
@@ -245,6 +261,9 @@ impl StepKind {
             Self::ExpectSecret(s) => s.run(cx).await,
             Self::ExpectRollout(s) => s.run(cx).await,
             Self::ExpectEvent(s) => s.run(cx).await,
+            Self::ExpectLog(s) => s.run(cx).await,
+            Self::Exec(s) => s.run(cx).await,
+            Self::ExpectFile(s) => s.run(cx).await,
             Self::Reloader(s) => s.run(cx).await,
             Self::Eso(s) => s.run(cx).await,
         }
@@ -266,6 +285,16 @@ impl StepKind {
     #[must_use]
     pub fn changes_shared_state(&self) -> bool {
         self.step().changes_shared_state()
+    }
+
+    /// Whether the step looks inside running containers (logs, files, `exec`), which only a
+    /// real node (or an existing cluster) has; on kwok the runner skips it and says why.
+    #[must_use]
+    pub fn needs_real_node(&self) -> bool {
+        matches!(
+            self,
+            Self::ExpectLog(_) | Self::Exec(_) | Self::ExpectFile(_)
+        )
     }
 
     /// The YAML key of this kind.

@@ -22,13 +22,15 @@ const TAIL_BYTES: u64 = 16 * 1024;
 /// Starts the program under a guard that takes its process group down when the harness dies,
 /// however it dies: the guard's stdin is a pipe only the harness holds, and the kernel closes
 /// it with the harness. A watcher in the group waits on that pipe; the program then replaces
-/// the shell (same pid, its own signal dispositions, its own exit status).
+/// the shell (same pid, its own signal dispositions, its own exit status). The watcher kills
+/// the program first, runs the child's [`super::ON_ORPHAN_ENV`] script if it names one, then
+/// the rest of the group.
 ///
 /// `PR_SET_PDEATHSIG` would need `pre_exec`, which the workspace's `unsafe` ban rules out, and
 /// fires when the forking *thread* ends, not the process: children started from the short-lived
 /// threads that enter a network namespace would die at once.
 const GUARD: &str = "exec 3<&0
-{ read -r _; kill -KILL 0; } <&3 >/dev/null 2>&1 &
+{ read -r _; kill -KILL $$; [ -n \"$HARNESS_ON_ORPHAN\" ] && sh \"$HARNESS_ON_ORPHAN\"; kill -KILL 0; } <&3 >/dev/null 2>&1 &
 exec \"$@\" </dev/null 3<&-";
 
 /// A running (or finished) child process.

@@ -31,6 +31,11 @@ pub use child::{Child, SpawnError};
 pub use netns::NetNs;
 pub use pidfile::{PidFile, PidFileError, Reaped};
 
+/// A child whose environment names a script here has the guard run it when the harness dies,
+/// after killing the child and before killing the rest of its group: for what outlives the
+/// process group (the real node's containers, mounts and network).
+pub const ON_ORPHAN_ENV: &str = "HARNESS_ON_ORPHAN";
+
 /// Grace between SIGTERM and SIGKILL unless the caller picks another.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 

@@ -336,7 +336,7 @@ fn spawn_up(run_dir: &Path) -> (std::process::Child, Duration) {
     use std::io::{BufRead, BufReader};
     let started = Instant::now();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .args(["up", "--no-eso", "--run-dir"])
+        .args(["up", "--no-eso", "--node", "kwok", "--run-dir"])
         .arg(run_dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

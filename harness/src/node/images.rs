@@ -1,0 +1,211 @@
+//! The images the bench provides, built here since no registry can be reached: busybox from
+//! Debian's static busybox (every applet a symlink, as the official image has them), and the
+//! pause image from Kubernetes' own `pause.c` (static, from the pinned kubernetes module).
+//! Each layer is built once per version into the cache; [`push`] puts them under their
+//! upstream names into the node's registry, where containerd finds them as the mirror of
+//! every registry.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::host::HostTools;
+
+/// Why an image could not be built or pushed.
+#[derive(Debug, thiserror::Error)]
+#[error("image {image}: {reason}")]
+pub struct ImageError {
+    image: String,
+    reason: String,
+}
+
+/// One image: its upstream repository (`docker.io/library/busybox`), tags, single layer and
+/// the config `crane mutate` sets.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// Repository with its registry host, as a manifest names it after normalisation.
+    pub repository: String,
+    /// Tags it is served under.
+    pub tags: Vec<String>,
+    layer: PathBuf,
+    config: Vec<String>,
+}
+
+const PATH_ENV: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn failed(image: &str, reason: impl std::fmt::Display) -> ImageError {
+    ImageError {
+        image: image.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn run(image: &str, command: &mut Command) -> Result<(), ImageError> {
+    let output = command.output().map_err(|e| failed(image, e))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(
+            image,
+            format!(
+                "{command:?}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        ))
+    }
+}
+
+/// Tars `root` into `layer` unless it is already there.
+fn layer(image: &str, root: &Path, layer: &Path) -> Result<(), ImageError> {
+    if layer.is_file() {
+        return Ok(());
+    }
+    let partial = layer.with_extension("partial");
+    run(
+        image,
+        Command::new("tar")
+            .arg("--numeric-owner")
+            .arg("--owner=0")
+            .arg("--group=0")
+            .arg("-C")
+            .arg(root)
+            .arg("-cf")
+            .arg(&partial)
+            .arg("."),
+    )?;
+    std::fs::rename(&partial, layer).map_err(|e| failed(image, e))
+}
+
+/// Builds (or finds in `cache`) every image the bench provides.
+pub fn build(
+    tools: &HostTools,
+    pause_source: &Path,
+    cache: &Path,
+) -> Result<Vec<Image>, ImageError> {
+    Ok(vec![busybox(tools, cache)?, pause(pause_source, cache)?])
+}
+
+fn busybox(tools: &HostTools, cache: &Path) -> Result<Image, ImageError> {
+    const NAME: &str = "busybox";
+    // Debian's version, e.g. `1:1.35.0-4+deb12u1+b1`: the upstream part names the tags.
+    let upstream = tools
+        .busybox_version
+        .split_once(':')
+        .map_or(tools.busybox_version.as_str(), |(_, v)| v)
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let dir = cache.join(format!(
+        "busybox-image-{}",
+        tools.busybox_version.replace([':', '~', '+'], "_")
+    ));
+    let layer_tar = dir.join("layer.tar");
+    if !layer_tar.is_file() {
+        let root = dir.join("root");
+        let _ = std::fs::remove_dir_all(&root);
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).map_err(|e| failed(NAME, e))?;
+        std::fs::create_dir_all(root.join("tmp")).map_err(|e| failed(NAME, e))?;
+        std::fs::copy(&tools.busybox, bin.join("busybox")).map_err(|e| failed(NAME, e))?;
+        let applets = Command::new(&tools.busybox)
+            .arg("--list")
+            .output()
+            .map_err(|e| failed(NAME, e))?;
+        for applet in String::from_utf8_lossy(&applets.stdout).lines() {
+            if applet != "busybox" && !applet.is_empty() {
+                std::os::unix::fs::symlink("busybox", bin.join(applet))
+                    .map_err(|e| failed(NAME, e))?;
+            }
+        }
+        layer(NAME, &root, &layer_tar)?;
+    }
+    let minor = upstream
+        .rsplit_once('.')
+        .map_or_else(|| upstream.clone(), |(minor, _)| minor.to_owned());
+    Ok(Image {
+        repository: "docker.io/library/busybox".into(),
+        tags: vec!["latest".into(), "stable".into(), upstream, minor],
+        layer: layer_tar,
+        config: vec!["--cmd".into(), "sh".into(), "-e".into(), PATH_ENV.into()],
+    })
+}
+
+fn pause(source: &Path, cache: &Path) -> Result<Image, ImageError> {
+    const NAME: &str = "pause";
+    // The tag the pinned Kubernetes builds its pause image with (`build/pause/Makefile`).
+    let makefile = source
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("Makefile"))
+        .unwrap_or_default();
+    let tag = std::fs::read_to_string(&makefile)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("TAG ?= ").map(|t| t.trim().to_owned()))
+        })
+        .ok_or_else(|| failed(NAME, format!("no `TAG ?=` in {}", makefile.display())))?;
+    let dir = cache.join(format!("pause-image-{tag}"));
+    let layer_tar = dir.join("layer.tar");
+    if !layer_tar.is_file() {
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).map_err(|e| failed(NAME, e))?;
+        run(
+            NAME,
+            Command::new("gcc")
+                .args(["-Os", "-static", "-s"])
+                .arg(format!("-DVERSION=v{tag}"))
+                .arg("-o")
+                .arg(root.join("pause"))
+                .arg(source),
+        )?;
+        layer(NAME, &root, &layer_tar)?;
+    }
+    // Manifests name older tags too; the program has not changed between them.
+    let mut tags = vec![tag.clone(), "3.10".into(), "3.10.1".into(), "3.9".into()];
+    tags.dedup();
+    Ok(Image {
+        repository: "registry.k8s.io/pause".into(),
+        tags,
+        layer: layer_tar,
+        config: vec![
+            "--entrypoint".into(),
+            "/pause".into(),
+            "-u".into(),
+            "65535:65535".into(),
+        ],
+    })
+}
+
+/// Pushes `images` into the registry at `registry` (path `/v2/<registry host>/<repo>`, the
+/// layout containerd's mirror configuration reads) with crane.
+pub fn push(crane: &Path, registry: SocketAddr, images: &[Image]) -> Result<(), ImageError> {
+    for image in images {
+        let Some((first, others)) = image.tags.split_first() else {
+            continue;
+        };
+        let reference = format!("{registry}/{}:{first}", image.repository);
+        run(
+            &image.repository,
+            Command::new(crane)
+                .args(["append", "--insecure", "--oci-empty-base", "-f"])
+                .arg(&image.layer)
+                .args(["-t", &reference]),
+        )?;
+        run(
+            &image.repository,
+            Command::new(crane)
+                .args(["mutate", "--insecure", "--set-platform", "linux/amd64"])
+                .args(&image.config)
+                .arg(&reference),
+        )?;
+        for tag in others {
+            run(
+                &image.repository,
+                Command::new(crane).args(["tag", "--insecure", &reference, tag]),
+            )?;
+        }
+    }
+    Ok(())
+}

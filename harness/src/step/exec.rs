@@ -1,0 +1,93 @@
+//! `exec`: runs a command in a container of each running pod meant, as `kubectl exec` does
+//! (through the API server and the kubelet), and checks its exit code and output.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::pods::{self, PodTarget};
+use super::{Step, StepContext, StepError, StepOutcome};
+
+/// Runs `command` in every running pod meant; each must exit with `exitCode` and print what
+/// is asked.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Exec {
+    /// Which pods and container.
+    #[serde(flatten)]
+    pub target: PodTarget,
+    /// The command and its arguments (no shell unless you name one: `[sh, -c, "..."]`).
+    pub command: Vec<String>,
+    /// The exit code wanted (default 0).
+    #[serde(default)]
+    pub exit_code: i32,
+    /// Text standard output must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_contains: Option<String>,
+    /// Standard output wanted exactly (a trailing newline aside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<String>,
+}
+
+impl Step for Exec {
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
+        let (namespace, api) = self.target.api(cx)?;
+        let running = loop {
+            let running = self.target.running(&api).await?;
+            if !running.is_empty() {
+                break running;
+            }
+            if cx.time_left() < cx.poll_interval() {
+                return Ok(StepOutcome::failed(format!(
+                    "no running {} in {namespace} to exec in",
+                    self.target.describe()
+                )));
+            }
+            tokio::time::sleep(cx.poll_interval()).await;
+        };
+        let mut problems = Vec::new();
+        for pod in &running {
+            let name = pods::name(pod);
+            let ran =
+                pods::exec(&api, name, self.target.container.as_deref(), &self.command).await?;
+            cx.output(
+                crate::event::OutputStream::Stdout,
+                format!("{name}: {}", ran.stdout.trim_end()),
+            );
+            if !ran.stderr.is_empty() {
+                cx.output(
+                    crate::event::OutputStream::Stderr,
+                    format!("{name}: {}", ran.stderr.trim_end()),
+                );
+            }
+            if ran.code != self.exit_code {
+                problems.push(format!(
+                    "{name}: exit code {} (wanted {})",
+                    ran.code, self.exit_code
+                ));
+            }
+            if let Some(want) = &self.stdout_contains
+                && !ran.stdout.contains(want.as_str())
+            {
+                problems.push(format!("{name}: stdout {:?} lacks {want:?}", ran.stdout));
+            }
+            if let Some(want) = &self.stdout
+                && ran.stdout.trim_end_matches('\n') != want.trim_end_matches('\n')
+            {
+                problems.push(format!("{name}: stdout {:?}, wanted {want:?}", ran.stdout));
+            }
+        }
+        if problems.is_empty() {
+            Ok(StepOutcome::Passed)
+        } else {
+            Ok(StepOutcome::failed(problems.join("; ")))
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("exec {:?} in {}", self.command, self.target.describe())
+    }
+
+    fn needs_cluster(&self) -> bool {
+        true
+    }
+}

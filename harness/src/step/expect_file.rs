@@ -1,0 +1,105 @@
+//! `expectFile`: polls until a file in the container (a mounted Secret's key, typically) has
+//! the content wanted, reading it with `cat` through `exec`, and says how long it took: a
+//! mounted Secret is updated in place by the kubelet, an environment variable never is.
+
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::pods::{self, PodTarget};
+use super::{Step, StepContext, StepError, StepOutcome};
+
+/// Polls until `path` in every running pod meant holds `content` (or contains `contains`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectFile {
+    /// Which pods and container.
+    #[serde(flatten)]
+    pub target: PodTarget,
+    /// The file, e.g. `/etc/app/password`.
+    pub path: String,
+    /// The whole content wanted (a trailing newline aside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Text the content must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+}
+
+impl ExpectFile {
+    fn satisfied(&self, text: &str) -> bool {
+        self.content
+            .as_ref()
+            .is_none_or(|want| text.trim_end_matches('\n') == want.trim_end_matches('\n'))
+            && self
+                .contains
+                .as_ref()
+                .is_none_or(|want| text.contains(want.as_str()))
+    }
+}
+
+impl Step for ExpectFile {
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
+        if self.content.is_none() && self.contains.is_none() {
+            return Err(StepError::refused(
+                "expectFile",
+                "give `content` or `contains`",
+            ));
+        }
+        let (namespace, api) = self.target.api(cx)?;
+        let started = Instant::now();
+        let command = vec!["cat".to_owned(), self.path.clone()];
+        loop {
+            let running = self.target.running(&api).await?;
+            let mut wrong = Vec::new();
+            for pod in &running {
+                let name = pods::name(pod);
+                let ran =
+                    pods::exec(&api, name, self.target.container.as_deref(), &command).await?;
+                if ran.code != 0 || !self.satisfied(&ran.stdout) {
+                    wrong.push(format!(
+                        "{name}: {}",
+                        if ran.code == 0 {
+                            format!("{:?}", ran.stdout)
+                        } else {
+                            ran.stderr.trim().to_owned()
+                        }
+                    ));
+                }
+            }
+            if !running.is_empty() && wrong.is_empty() {
+                cx.output(
+                    crate::event::OutputStream::Stdout,
+                    format!(
+                        "{} holds it after {:.1}s",
+                        self.path,
+                        started.elapsed().as_secs_f64()
+                    ),
+                );
+                return Ok(StepOutcome::Passed);
+            }
+            if cx.time_left() < cx.poll_interval() {
+                return Ok(StepOutcome::failed(format!(
+                    "{} in {} in {namespace} never held what was wanted: {}",
+                    self.path,
+                    self.target.describe(),
+                    if running.is_empty() {
+                        "no pod is running".to_owned()
+                    } else {
+                        wrong.join("; ")
+                    }
+                )));
+            }
+            tokio::time::sleep(cx.poll_interval()).await;
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("expect {} in {}", self.path, self.target.describe())
+    }
+
+    fn needs_cluster(&self) -> bool {
+        true
+    }
+}
