@@ -10,11 +10,20 @@ use super::{Step, StepContext, StepError, StepOutcome};
 /// Runs `command` in every running pod meant; each must exit with `exitCode` and print what
 /// is asked.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Exec {
-    /// Which pods and container.
-    #[serde(flatten)]
-    pub target: PodTarget,
+    /// One pod by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// A label selector (`app=web`): every pod it matches that runs and is not being deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// The container; the pod's first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Namespace; the scenario's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// The command and its arguments (no shell unless you name one: `[sh, -c, "..."]`).
     pub command: Vec<String>,
     /// The exit code wanted (default 0).
@@ -28,18 +37,28 @@ pub struct Exec {
     pub stdout: Option<String>,
 }
 
+impl Exec {
+    fn target(&self) -> PodTarget<'_> {
+        PodTarget {
+            pod: self.pod.as_deref(),
+            selector: self.selector.as_deref(),
+            namespace: self.namespace.as_deref(),
+        }
+    }
+}
+
 impl Step for Exec {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
-        let (namespace, api) = self.target.api(cx)?;
+        let (namespace, api) = self.target().api(cx)?;
         let running = loop {
-            let running = self.target.running(&api).await?;
+            let running = self.target().running(&api).await?;
             if !running.is_empty() {
                 break running;
             }
             if cx.time_left() < cx.poll_interval() {
                 return Ok(StepOutcome::failed(format!(
                     "no running {} in {namespace} to exec in",
-                    self.target.describe()
+                    self.target().describe()
                 )));
             }
             tokio::time::sleep(cx.poll_interval()).await;
@@ -47,8 +66,7 @@ impl Step for Exec {
         let mut problems = Vec::new();
         for pod in &running {
             let name = pods::name(pod);
-            let ran =
-                pods::exec(&api, name, self.target.container.as_deref(), &self.command).await?;
+            let ran = pods::exec(&api, name, self.container.as_deref(), &self.command).await?;
             cx.output(
                 crate::event::OutputStream::Stdout,
                 format!("{name}: {}", ran.stdout.trim_end()),
@@ -84,7 +102,7 @@ impl Step for Exec {
     }
 
     fn describe(&self) -> String {
-        format!("exec {:?} in {}", self.command, self.target.describe())
+        format!("exec {:?} in {}", self.command, self.target().describe())
     }
 
     fn needs_cluster(&self) -> bool {

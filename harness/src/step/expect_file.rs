@@ -12,11 +12,20 @@ use super::{Step, StepContext, StepError, StepOutcome};
 
 /// Polls until `path` in every running pod meant holds `content` (or contains `contains`).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpectFile {
-    /// Which pods and container.
-    #[serde(flatten)]
-    pub target: PodTarget,
+    /// One pod by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// A label selector (`app=web`): every pod it matches that runs and is not being deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// The container; the pod's first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Namespace; the scenario's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// The file, e.g. `/etc/app/password`.
     pub path: String,
     /// The whole content wanted (a trailing newline aside).
@@ -39,6 +48,16 @@ impl ExpectFile {
     }
 }
 
+impl ExpectFile {
+    fn target(&self) -> PodTarget<'_> {
+        PodTarget {
+            pod: self.pod.as_deref(),
+            selector: self.selector.as_deref(),
+            namespace: self.namespace.as_deref(),
+        }
+    }
+}
+
 impl Step for ExpectFile {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
         if self.content.is_none() && self.contains.is_none() {
@@ -47,16 +66,15 @@ impl Step for ExpectFile {
                 "give `content` or `contains`",
             ));
         }
-        let (namespace, api) = self.target.api(cx)?;
+        let (namespace, api) = self.target().api(cx)?;
         let started = Instant::now();
         let command = vec!["cat".to_owned(), self.path.clone()];
         loop {
-            let running = self.target.running(&api).await?;
+            let running = self.target().running(&api).await?;
             let mut wrong = Vec::new();
             for pod in &running {
                 let name = pods::name(pod);
-                let ran =
-                    pods::exec(&api, name, self.target.container.as_deref(), &command).await?;
+                let ran = pods::exec(&api, name, self.container.as_deref(), &command).await?;
                 if ran.code != 0 || !self.satisfied(&ran.stdout) {
                     wrong.push(format!(
                         "{name}: {}",
@@ -83,7 +101,7 @@ impl Step for ExpectFile {
                 return Ok(StepOutcome::failed(format!(
                     "{} in {} in {namespace} never held what was wanted: {}",
                     self.path,
-                    self.target.describe(),
+                    self.target().describe(),
                     if running.is_empty() {
                         "no pod is running".to_owned()
                     } else {
@@ -96,7 +114,7 @@ impl Step for ExpectFile {
     }
 
     fn describe(&self) -> String {
-        format!("expect {} in {}", self.path, self.target.describe())
+        format!("expect {} in {}", self.path, self.target().describe())
     }
 
     fn needs_cluster(&self) -> bool {

@@ -14,11 +14,20 @@ use super::{Step, StepContext, StepError, StepOutcome};
 
 /// Polls until every running pod's log shows `contains` (or matches `matches`).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpectLog {
-    /// Which pods and container.
-    #[serde(flatten)]
-    pub target: PodTarget,
+    /// One pod by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// A label selector (`app=web`): every pod it matches that runs and is not being deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// The container; the pod's first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Namespace; the scenario's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Text a line must contain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
@@ -53,7 +62,7 @@ impl ExpectLog {
         since: Option<i64>,
     ) -> Result<String, StepError> {
         let params = LogParams {
-            container: self.target.container.clone(),
+            container: self.container.clone(),
             tail_lines: self.tail,
             since_seconds: since,
             ..LogParams::default()
@@ -64,16 +73,26 @@ impl ExpectLog {
     }
 }
 
+impl ExpectLog {
+    fn target(&self) -> PodTarget<'_> {
+        PodTarget {
+            pod: self.pod.as_deref(),
+            selector: self.selector.as_deref(),
+            namespace: self.namespace.as_deref(),
+        }
+    }
+}
+
 impl Step for ExpectLog {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
         let pattern = self.pattern()?;
-        let (namespace, api) = self.target.api(cx)?;
+        let (namespace, api) = self.target().api(cx)?;
         let started = Instant::now();
         loop {
             let since = self
                 .since_step
                 .then(|| i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX) + 1);
-            let running = self.target.running(&api).await?;
+            let running = self.target().running(&api).await?;
             let mut missing = Vec::new();
             for pod in &running {
                 let name = pods::name(pod);
@@ -105,7 +124,7 @@ impl Step for ExpectLog {
             if cx.time_left() < cx.poll_interval() {
                 return Ok(StepOutcome::failed(format!(
                     "the log of {} in {namespace} never showed /{}/: {}",
-                    self.target.describe(),
+                    self.target().describe(),
                     pattern.as_str(),
                     if running.is_empty() {
                         "no pod is running".to_owned()
@@ -121,7 +140,7 @@ impl Step for ExpectLog {
     fn describe(&self) -> String {
         format!(
             "expect the log of {} to show {}",
-            self.target.describe(),
+            self.target().describe(),
             self.contains.as_ref().map_or_else(
                 || format!("/{}/", self.matches.as_deref().unwrap_or_default()),
                 |c| format!("{c:?}")

@@ -4,35 +4,26 @@
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, ListParams};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
 use super::{StepContext, StepError};
 
 /// The pods a step looks at: `pod`, or the live pods matching `selector`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PodTarget {
+#[derive(Clone, Copy, Debug)]
+pub struct PodTarget<'a> {
     /// One pod by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pod: Option<String>,
-    /// A label selector (`app=web`): every pod it matches that is not being deleted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
-    /// The container; the pod's first when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub pod: Option<&'a str>,
+    /// A label selector.
+    pub selector: Option<&'a str>,
     /// Namespace; the scenario's when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<&'a str>,
 }
 
-impl PodTarget {
+impl PodTarget<'_> {
     /// `pod/<name>` or `pods -l <selector>`, for messages.
     #[must_use]
     pub fn describe(&self) -> String {
-        match (&self.pod, &self.selector) {
+        match (self.pod, self.selector) {
             (Some(pod), _) => format!("pod/{pod}"),
             (None, Some(selector)) => format!("pods -l {selector}"),
             (None, None) => "(no pod)".to_owned(),
@@ -43,14 +34,13 @@ impl PodTarget {
     pub fn api(&self, cx: &StepContext<'_>) -> Result<(String, Api<Pod>), StepError> {
         let namespace = self
             .namespace
-            .clone()
-            .unwrap_or_else(|| cx.namespace.clone());
+            .map_or_else(|| cx.namespace.clone(), str::to_owned);
         Ok((namespace.clone(), Api::namespaced(cx.kube()?, &namespace)))
     }
 
     /// The running pods meant, now (empty while none runs yet).
     pub async fn running(&self, api: &Api<Pod>) -> Result<Vec<Pod>, StepError> {
-        let pods = match (&self.pod, &self.selector) {
+        let pods = match (self.pod, self.selector) {
             (Some(name), _) => api
                 .get_opt(name)
                 .await

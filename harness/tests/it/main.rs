@@ -5,6 +5,7 @@ mod admin_cli;
 mod durability;
 mod plane;
 mod proxy;
+mod real_node;
 mod scenarios;
 mod serve;
 mod served;

@@ -18,7 +18,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
-fn plane_options(run_dir: &Path) -> PlaneOptions {
+pub(crate) fn plane_options(run_dir: &Path) -> PlaneOptions {
     let config = DepsConfig::from_env();
     // Builds what a fresh machine lacks (about 30 minutes on 2 cores, once per version).
     let binaries = Binaries::ensure(&config).expect("control-plane binaries build");
@@ -30,7 +30,7 @@ fn plane_options(run_dir: &Path) -> PlaneOptions {
 
 /// Processes whose command line or environment mentions `needle` (every child's arguments or
 /// its `KUBECONFIG` name the run dir).
-fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
+pub(crate) fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
     let me = std::process::id();
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
@@ -323,7 +323,7 @@ fn up_with_a_bogus_etcd_override_exits_2_and_leaves_no_process() {
 
 /// Reaps whatever the run directory's pidfile names when the test ends, also on panic, so a
 /// failing CLI test leaves no orphaned plane behind.
-struct ReapOnDrop<'a>(&'a Path);
+pub(crate) struct ReapOnDrop<'a>(&'a Path);
 
 impl Drop for ReapOnDrop<'_> {
     fn drop(&mut self) {
@@ -332,11 +332,11 @@ impl Drop for ReapOnDrop<'_> {
 }
 
 /// `harness up` in the background, until it prints the kubeconfig export (all ready).
-fn spawn_up(run_dir: &Path) -> (std::process::Child, Duration) {
+pub(crate) fn spawn_up(run_dir: &Path, node: &str) -> (std::process::Child, Duration) {
     use std::io::{BufRead, BufReader};
     let started = Instant::now();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .args(["up", "--no-eso", "--node", "kwok", "--run-dir"])
+        .args(["up", "--no-eso", "--node", node, "--run-dir"])
         .arg(run_dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -376,7 +376,7 @@ fn up_status_down_keep_and_then_stop_a_plane() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
     let _reap = ReapOnDrop(&run_dir);
-    let (mut up, took) = spawn_up(&run_dir);
+    let (mut up, took) = spawn_up(&run_dir, "kwok");
     eprintln!("harness up (no ESO) ready in {:.2}s", took.as_secs_f64());
 
     let (code, status) = harness(&["status"], &run_dir);
@@ -420,7 +420,7 @@ fn up_killed_hard_takes_its_children_with_it() {
     let run_dir = dir.path().join("run");
     let _reap = ReapOnDrop(&run_dir);
     let run_dir_text = run_dir.display().to_string();
-    let (mut up, _) = spawn_up(&run_dir);
+    let (mut up, _) = spawn_up(&run_dir, "kwok");
     assert!(
         !processes_mentioning(&run_dir_text).is_empty(),
         "the plane's children name the run directory"
@@ -458,6 +458,7 @@ fn spawn_run(
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut run = Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .arg("run")
+        .args(["--node", "kwok"])
         .arg(&file)
         .env("TMPDIR", &tmp)
         .stdout(std::process::Stdio::piped())
@@ -504,7 +505,7 @@ fn sigterm_during_up_start_stops_what_was_started() {
     let run_dir = dir.path().join("run");
     let _reap = ReapOnDrop(&run_dir);
     let mut up = Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .args(["up", "--run-dir"])
+        .args(["up", "--node", "kwok", "--run-dir"])
         .arg(&run_dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
