@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use harness::cluster::{Cluster, LocalPlane};
@@ -18,11 +17,12 @@ use harness::node::{Node, NodeKind};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, LogParams};
 use tokio::io::AsyncReadExt;
+use tokio::sync::Mutex;
 
 use crate::plane::{plane_options, processes_mentioning, spawn_up};
 
 /// One real node at a time: the host-wide comparison below would otherwise see another test's.
-static ONE_NODE: Mutex<()> = Mutex::new(());
+static ONE_NODE: Mutex<()> = Mutex::const_new(());
 
 /// What a node may change on the host, read off the host.
 fn host_state() -> BTreeMap<&'static str, String> {
@@ -167,9 +167,7 @@ async fn exec(pods: &Api<Pod>, command: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_node_runs_the_app_and_a_stop_leaves_nothing_behind() {
-    let _one = ONE_NODE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = ONE_NODE.lock().await;
     let before = host_state();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut options = plane_options(&dir.path().join("run"));
@@ -204,9 +202,7 @@ async fn real_node_runs_the_app_and_a_stop_leaves_nothing_behind() {
 
 #[test]
 fn real_node_killed_hard_leaves_nothing_behind() {
-    let _one = ONE_NODE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = ONE_NODE.blocking_lock();
     let before = host_state();
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
