@@ -69,7 +69,7 @@ pub fn managed_identity_router(state: AppState) -> Router {
 /// A control request under an Entra host name gets the 404 of any path Entra does not serve
 /// (`fake_kit::control`).
 async fn admin_only_locally(request: Request, next: middleware::Next) -> Response {
-    if !request.uri().path().starts_with(fake_kit::control::PREFIX)
+    if !fake_kit::control::is_control_path(request.uri().path())
         || fake_kit::control::addressed_locally(&request)
     {
         next.run(request).await

@@ -113,7 +113,7 @@ async fn admin_only_locally(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if !request.uri().path().starts_with(fake_kit::control::PREFIX)
+    if !fake_kit::control::is_control_path(request.uri().path())
         || fake_kit::control::addressed_locally(&request)
     {
         next.run(request).await

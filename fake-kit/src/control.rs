@@ -7,6 +7,14 @@
 /// The prefix of every control route; Azure serves nothing under it.
 pub const PREFIX: &str = "/_emulator";
 
+/// True if `path` is under [`PREFIX`]: `/_emulator` itself or below it, not merely a path
+/// that starts with the same letters (a tenant segment `_emulatorX` is Entra's to answer).
+#[must_use]
+pub fn is_control_path(path: &str) -> bool {
+    path.strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// True if `request` is addressed to the fake itself: its authority (HTTP/2) or `Host`
 /// header (HTTP/1.1) names a loopback IP or `localhost`.
 #[must_use]
@@ -34,6 +42,15 @@ fn is_local(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_prefix_and_below_are_control_paths() {
+        assert!(is_control_path("/_emulator"));
+        assert!(is_control_path("/_emulator/clock"));
+        // Found by fuzzing: a tenant segment that merely starts with the prefix.
+        assert!(!is_control_path("/_emulatorX/oauth2/v2.0/token"));
+        assert!(!is_control_path("/secrets/_emulator"));
+    }
 
     fn request(uri: &str, host: Option<&str>) -> axum::http::Request<()> {
         let mut builder = axum::http::Request::get(uri);

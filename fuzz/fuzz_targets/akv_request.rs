@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(request) = wire::parse(&data) else {
         return;
     };
-    let control = request.uri().path().starts_with(fake_kit::control::PREFIX)
+    let control = fake_kit::control::is_control_path(request.uri().path())
         && fake_kit::control::addressed_locally(&request);
     let reply = wire::send(fixture.router(control), request);
     fixture.check(&reply, control);
