@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use super::*;
 use crate::cluster::Cluster as _;
 use crate::event::RunEvent;
+use crate::node::NodeKind;
 use crate::report::ReportSink;
 use crate::serve::Options;
 
@@ -119,6 +120,7 @@ async fn run_on_plane(
     scenarios: &[Scenario],
     jobs: usize,
     limit: Duration,
+    node: crate::node::NodeKind,
 ) -> (RunStats, Vec<RunEvent>) {
     let dir = tempfile::tempdir().unwrap();
     tokio::time::timeout(
@@ -129,7 +131,7 @@ async fn run_on_plane(
                 scenarios,
                 &dir.path().join("plane"),
                 120,
-                crate::node::NodeKind::Kwok,
+                node,
             )
             .await
             .unwrap();
@@ -179,7 +181,8 @@ async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
     let broken_names: Vec<String> = broken.iter().map(|s| s.name.clone()).collect();
     scenarios.extend(broken);
     // Two at a time: also shows that scenarios running side by side do not collide.
-    let (stats, events) = run_on_plane(&scenarios, 2, Duration::from_secs(1500)).await;
+    let (stats, events) =
+        run_on_plane(&scenarios, 2, Duration::from_secs(1500), NodeKind::Kwok).await;
 
     let failures = not_passed(&events);
     let (expected, unexpected): (Vec<_>, Vec<_>) = failures
@@ -198,6 +201,62 @@ async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
     assert_eq!(stats.exit_code(), 1);
 }
 
+/// The seed flows on a real node end as the article does: the app's own log shows the new
+/// password after the rotation and Reloader's restart; a mounted Secret changes in place while
+/// the environment does not. Every step that looks inside a container must really pass (on
+/// kwok they are skipped), and a copy expecting a password the vault never held must fail.
+#[tokio::test]
+async fn seed_flows_reach_the_apps_log_on_a_real_node() {
+    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "node"]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds");
+    let seed = std::fs::read_to_string(root.join("002-client-secret-reloader.yaml")).unwrap();
+    let broken_text = seed
+        .replace(
+            "name: seed 002 client secret with Reloader\n",
+            "name: broken log copy of seed 002\n",
+        )
+        .replace(
+            "contains: \"Password: new-rotated-password\"",
+            "contains: \"Password: not-what-the-vault-holds\"\n    timeout: 5s",
+        );
+    assert_ne!(broken_text, seed);
+    let broken = crate::scenario::parse(&root.join("broken-log-copy.yaml"), &broken_text)
+        .unwrap()
+        .expand();
+    let broken_names: Vec<String> = broken.iter().map(|s| s.name.clone()).collect();
+    scenarios.extend(broken);
+    let (stats, events) =
+        run_on_plane(&scenarios, 2, Duration::from_secs(900), NodeKind::Real).await;
+    let failures = not_passed(&events);
+    assert_eq!(
+        failures.len(),
+        broken_names.len(),
+        "only the broken copies fail: {failures:#?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.contains("not-what-the-vault-holds")),
+        "{failures:#?}"
+    );
+    let inside = |wanted: &StepResult| {
+        events
+            .iter()
+            .filter(|e| {
+                matches!(&e.kind, RunEventKind::StepFinished { step, result, .. }
+                    if ["expectLog", "exec", "expectFile"].contains(&step.kind.as_str()) && result == wanted)
+            })
+            .count()
+    };
+    assert_eq!(inside(&StepResult::Skipped), 0, "a real node skips nothing");
+    assert!(
+        inside(&StepResult::Passed) >= 12,
+        "{} passed",
+        inside(&StepResult::Passed)
+    );
+    assert_eq!(stats.passed, scenarios.len() - broken_names.len());
+}
+
 /// Reloader's behaviour (`scenarios/reloader`): strategies, annotations, workload kinds,
 /// pause periods, restarts of Reloader itself, against the real Reloader, two at a time.
 #[tokio::test]
@@ -205,7 +264,8 @@ async fn reloader_scenarios_pass_on_the_local_plane() {
     let scenarios: Vec<Scenario> = scenarios_under(&["reloader"]);
     assert!(scenarios.len() >= 12, "{} scenarios", scenarios.len());
     assert!(scenarios.iter().all(|s| s.components.reloader.enabled()));
-    let (stats, events) = run_on_plane(&scenarios, 2, Duration::from_secs(1500)).await;
+    let (stats, events) =
+        run_on_plane(&scenarios, 2, Duration::from_secs(1500), NodeKind::Kwok).await;
     let failures = not_passed(&events);
     assert!(failures.is_empty(), "{failures:#?}");
     assert_eq!(stats.passed, scenarios.len());
@@ -240,7 +300,8 @@ async fn each_scenario_gets_the_reloader_it_declares() {
             "envVars",
         ),
     ];
-    let (stats, events) = run_on_plane(&scenarios, 2, Duration::from_secs(600)).await;
+    let (stats, events) =
+        run_on_plane(&scenarios, 2, Duration::from_secs(600), NodeKind::Kwok).await;
     let failures = not_passed(&events);
     assert_eq!(stats.passed, 2, "{failures:#?}");
     assert_eq!(failures.len(), 1, "{failures:#?}");

@@ -55,6 +55,14 @@ impl ExpectLog {
         }
     }
 
+    /// `"text"` or `/pattern/`, for messages.
+    fn wanted(&self) -> String {
+        self.contains.as_ref().map_or_else(
+            || format!("/{}/", self.matches.as_deref().unwrap_or_default()),
+            |text| format!("{text:?}"),
+        )
+    }
+
     async fn log(
         &self,
         api: &Api<Pod>,
@@ -123,9 +131,9 @@ impl Step for ExpectLog {
             }
             if cx.time_left() < cx.poll_interval() {
                 return Ok(StepOutcome::failed(format!(
-                    "the log of {} in {namespace} never showed /{}/: {}",
+                    "the log of {} in {namespace} never showed {}: {}",
                     self.target().describe(),
-                    pattern.as_str(),
+                    self.wanted(),
                     if running.is_empty() {
                         "no pod is running".to_owned()
                     } else {
@@ -141,10 +149,7 @@ impl Step for ExpectLog {
         format!(
             "expect the log of {} to show {}",
             self.target().describe(),
-            self.contains.as_ref().map_or_else(
-                || format!("/{}/", self.matches.as_deref().unwrap_or_default()),
-                |c| format!("{c:?}")
-            )
+            self.wanted()
         )
     }
 
