@@ -637,6 +637,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
                     kubelet: &bins.kubelet.path,
                     crane: &bins.crane.path,
                     pause_source: &options.assets.pause_source,
+                    programs: upstream_images(bins),
                     apiserver_url: &apiserver_url,
                     ca_file: &pki.ca_cert,
                     ca_pem: &pki.ca_pem,
@@ -710,6 +711,37 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         state,
         timings,
     })
+}
+
+/// ESO and Reloader as their upstream images (entrypoint and user from their Dockerfiles),
+/// for charts and manifests that run them as pods; not for a binary given by override.
+fn upstream_images(bins: &crate::deps::Binaries) -> Vec<node::images::Program> {
+    [
+        (
+            &bins.eso,
+            "ghcr.io/external-secrets/external-secrets",
+            "/bin/external-secrets",
+            "65534",
+        ),
+        (
+            &bins.reloader,
+            "ghcr.io/stakater/reloader",
+            "/manager",
+            "65532:65532",
+        ),
+    ]
+    .into_iter()
+    .filter(|(resolved, ..)| resolved.version != "override")
+    .map(
+        |(resolved, repository, entrypoint, user)| node::images::Program {
+            repository,
+            tag: resolved.version.clone(),
+            binary: resolved.path.clone(),
+            entrypoint,
+            user,
+        },
+    )
+    .collect()
 }
 
 /// kwok, managing the one fake Node it creates.

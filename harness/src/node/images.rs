@@ -31,6 +31,14 @@ pub struct Image {
     config: Vec<String>,
 }
 
+impl Image {
+    /// The finished image as an OCI layout beside its layer: pushing it again costs no
+    /// compression, and the registry already holds its blobs.
+    fn layout(&self) -> PathBuf {
+        self.layer.with_file_name("oci")
+    }
+}
+
 const PATH_ENV: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 fn failed(image: &str, reason: impl std::fmt::Display) -> ImageError {
@@ -76,13 +84,65 @@ fn layer(image: &str, root: &Path, layer: &Path) -> Result<(), ImageError> {
     std::fs::rename(&partial, layer).map_err(|e| failed(image, e))
 }
 
+/// A program the bench runs on the host, packaged as its upstream image: the one binary at
+/// the upstream image's entrypoint, as the upstream user.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// `ghcr.io/external-secrets/external-secrets`.
+    pub repository: &'static str,
+    /// The upstream tag, e.g. `v0.20.4`.
+    pub tag: String,
+    /// The built binary.
+    pub binary: PathBuf,
+    /// Where the upstream image has it, which is its entrypoint.
+    pub entrypoint: &'static str,
+    /// The upstream image's user.
+    pub user: &'static str,
+}
+
 /// Builds (or finds in `cache`) every image the bench provides.
 pub fn build(
     tools: &HostTools,
     pause_source: &Path,
+    programs: &[Program],
     cache: &Path,
 ) -> Result<Vec<Image>, ImageError> {
-    Ok(vec![busybox(tools, cache)?, pause(pause_source, cache)?])
+    let mut images = vec![busybox(tools, cache)?, pause(pause_source, cache)?];
+    for program in programs {
+        images.push(packaged(program, cache)?);
+    }
+    Ok(images)
+}
+
+fn packaged(program: &Program, cache: &Path) -> Result<Image, ImageError> {
+    let name = program.repository;
+    let dir = cache.join(format!(
+        "{}-image-{}",
+        name.rsplit('/').next().unwrap_or(name),
+        program.tag
+    ));
+    let layer_tar = dir.join("layer.tar");
+    if !layer_tar.is_file() {
+        let root = dir.join("root");
+        let _ = std::fs::remove_dir_all(&root);
+        let target = root.join(program.entrypoint.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().unwrap_or(&root)).map_err(|e| failed(name, e))?;
+        std::fs::create_dir_all(root.join("tmp")).map_err(|e| failed(name, e))?;
+        std::fs::copy(&program.binary, &target).map_err(|e| failed(name, e))?;
+        layer(name, &root, &layer_tar)?;
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(Image {
+        repository: name.to_owned(),
+        tags: vec![program.tag.clone()],
+        layer: layer_tar,
+        config: vec![
+            "--entrypoint".into(),
+            program.entrypoint.into(),
+            "-u".into(),
+            program.user.into(),
+        ],
+    })
 }
 
 fn busybox(tools: &HostTools, cache: &Path) -> Result<Image, ImageError> {
@@ -179,27 +239,48 @@ fn pause(source: &Path, cache: &Path) -> Result<Image, ImageError> {
 }
 
 /// Pushes `images` into the registry at `registry` (path `/v2/<registry host>/<repo>`, the
-/// layout containerd's mirror configuration reads) with crane.
+/// layout containerd's mirror configuration reads) with crane: from the cached OCI layout when
+/// there is one, else built from the layer (`append` + `mutate`) and then cached.
 pub fn push(crane: &Path, registry: SocketAddr, images: &[Image]) -> Result<(), ImageError> {
     for image in images {
         let Some((first, others)) = image.tags.split_first() else {
             continue;
         };
         let reference = format!("{registry}/{}:{first}", image.repository);
-        run(
-            &image.repository,
-            Command::new(crane)
-                .args(["append", "--insecure", "--oci-empty-base", "-f"])
-                .arg(&image.layer)
-                .args(["-t", &reference]),
-        )?;
-        run(
-            &image.repository,
-            Command::new(crane)
-                .args(["mutate", "--insecure", "--set-platform", "linux/amd64"])
-                .args(&image.config)
-                .arg(&reference),
-        )?;
+        let layout = image.layout();
+        if layout.join("index.json").is_file() {
+            run(
+                &image.repository,
+                Command::new(crane)
+                    .args(["push", "--insecure"])
+                    .arg(&layout)
+                    .arg(&reference),
+            )?;
+        } else {
+            run(
+                &image.repository,
+                Command::new(crane)
+                    .args(["append", "--insecure", "--oci-empty-base", "-f"])
+                    .arg(&image.layer)
+                    .args(["-t", &reference]),
+            )?;
+            run(
+                &image.repository,
+                Command::new(crane)
+                    .args(["mutate", "--insecure", "--set-platform", "linux/amd64"])
+                    .args(&image.config)
+                    .arg(&reference),
+            )?;
+            let partial = layout.with_extension("partial");
+            let _ = std::fs::remove_dir_all(&partial);
+            run(
+                &image.repository,
+                Command::new(crane)
+                    .args(["pull", "--insecure", "--format=oci", &reference])
+                    .arg(&partial),
+            )?;
+            std::fs::rename(&partial, &layout).map_err(|e| failed(&image.repository, e))?;
+        }
         for tag in others {
             run(
                 &image.repository,

@@ -161,6 +161,9 @@ pub struct NodeStart<'a> {
     pub crane: &'a Path,
     /// Kubernetes' `build/pause/linux/pause.c`.
     pub pause_source: &'a Path,
+    /// Programs served as their upstream images too (ESO, Reloader), for manifests and
+    /// charts that run them as pods.
+    pub programs: Vec<images::Program>,
     /// The API server.
     pub apiserver_url: &'a str,
     /// The plane CA file (kubelet trusts client certificates it signed).
@@ -207,7 +210,8 @@ async fn start_registry(
     layout: &Layout,
     start: &NodeStart<'_>,
 ) -> Result<String, NodeError> {
-    let blobs = layout.dir.join("registry");
+    // Content-addressed, so shared by every run: a blob pushed once is never pushed again.
+    let blobs = start.tools.cache.join("registry-blobs");
     std::fs::create_dir_all(&blobs).map_err(|source| NodeError::Io {
         path: blobs.clone(),
         source,
@@ -228,14 +232,15 @@ async fn start_registry(
         .wait_ready("registry", start.deadline, move || probe::http_ok(c, u))
         .await?;
     let cache = start.tools.cache.clone();
-    let (tools, pause, crane, registry) = (
+    let (tools, pause, crane, registry, programs) = (
         start.tools.clone(),
         start.pause_source.to_path_buf(),
         start.crane.to_path_buf(),
         layout.registry,
+        start.programs.clone(),
     );
     tokio::task::spawn_blocking(move || {
-        let built = images::build(&tools, &pause, &cache)?;
+        let built = images::build(&tools, &pause, &programs, &cache)?;
         images::push(&crane, registry, &built)?;
         Ok::<_, images::ImageError>(
             built
