@@ -6,7 +6,7 @@
 //! metadata follow the cloud of that host ([`fake_kit::Cloud`]).
 //! Document fields: recorded OIDC documents, `azure-wire-facts.md` §4.2.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,7 +19,7 @@ use fake_kit::Cloud;
 
 use crate::error::AadError;
 use crate::state::AppState;
-use crate::wire::{CloudAliases, InstanceDiscovery};
+use crate::wire::{CloudAliases, InstanceDiscovery, TenantSegment};
 
 /// True for a host name some cloud's Entra answers to (every instance-discovery alias of
 /// [`Cloud::ALL`]).
@@ -87,7 +87,7 @@ fn resolve(state: &AppState, segment: &str) -> Result<TenantRef, AadError> {
 
 async fn openid_configuration_v2(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    TenantSegment(tenant): TenantSegment,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AadError> {
@@ -127,7 +127,7 @@ async fn openid_configuration_v2(
 
 async fn openid_configuration_v1(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    TenantSegment(tenant): TenantSegment,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AadError> {
@@ -168,7 +168,7 @@ async fn openid_configuration_v1(
 
 async fn keys(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    TenantSegment(tenant): TenantSegment,
 ) -> Result<Response, AadError> {
     let tenants: Vec<Uuid> = match resolve(&state, &tenant)? {
         TenantRef::Id(id) => vec![id],

@@ -31,6 +31,16 @@ pub enum AadError {
         /// The tenant segment of the URL.
         tenant: String,
     },
+    /// AADSTS900023: the tenant segment is neither a GUID nor a domain name (nor `common` or
+    /// `organizations`). Wording and `invalid_request`/400: the full error body quoted in
+    /// caddy-dns/azure#3 (2022) and many later captures.
+    #[error(
+        "AADSTS900023: Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
+    )]
+    InvalidTenantIdentifier {
+        /// The tenant segment of the URL, decoded (invalid UTF-8 replaced).
+        tenant: String,
+    },
     /// AADSTS90002 on the OpenID configuration document (`invalid_tenant`). Wording: azidentity
     /// troubleshooting capture, `azure-wire-facts.md` §4.2.
     #[error(
@@ -183,6 +193,7 @@ impl AadError {
         use StatusCode as S;
         match self {
             E::TenantNotFound { .. } => (90002, "invalid_request", S::BAD_REQUEST),
+            E::InvalidTenantIdentifier { .. } => (900023, "invalid_request", S::BAD_REQUEST),
             E::TenantNotFoundForDiscovery { .. } => (90002, "invalid_tenant", S::BAD_REQUEST),
             E::ApplicationNotFound { .. } => (700016, "unauthorized_client", S::BAD_REQUEST),
             E::InvalidClientSecret { .. } => (7000215, "invalid_client", S::UNAUTHORIZED),

@@ -10,7 +10,7 @@ pub use client_assertion::certificate_der;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -22,7 +22,7 @@ use crate::claims::{AccessTokenClaims, ClientAuth};
 use crate::directory::{Directory, Principal, Tenant};
 use crate::error::AadError;
 use crate::state::AppState;
-use crate::wire::{TokenRequest, TokenResponseV1, TokenResponseV2, no_store};
+use crate::wire::{TenantSegment, TokenRequest, TokenResponseV1, TokenResponseV2, no_store};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -41,7 +41,7 @@ enum Endpoint {
 
 async fn token_v1(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    TenantSegment(tenant): TenantSegment,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -52,7 +52,7 @@ async fn token_v1(
 
 async fn token_v2(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    TenantSegment(tenant): TenantSegment,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,

@@ -127,6 +127,15 @@ async fn misconfigurations_map_to_their_aadsts_codes() {
     let unknown_tenant = "/00000000-0000-0000-0000-0000000000aa/oauth2/token";
     let cases = [
         (unknown_tenant, form_with(&[]), 400, 90002),
+        // A tenant segment that is neither a GUID nor a domain (as when an authority ends in
+        // `/oauth2/token` twice), or is not UTF-8 once decoded (found by fuzzing).
+        ("/token/oauth2/token", form_with(&[]), 400, 900023),
+        (
+            "/72f988bf%91/oauth2/v2.0/token",
+            form_with(&[]),
+            400,
+            900023,
+        ),
         (
             V1,
             form_with(&[("client_id", "00000000-0000-0000-0000-000000000001")]),

@@ -79,7 +79,7 @@ pub struct Args {
     /// The node pods run on: `real` (containerd and kubelet on this host; Linux, root),
     /// `kwok` (pods are reported Running, nothing starts), or `auto`: real where it can run,
     /// else kwok, saying why.
-    #[arg(long, value_enum, env = "HARNESS_NODE", default_value_t = NodeKind::Auto)]
+    #[arg(long, value_enum, env = "HARNESS_NODE", default_value_t = NodeKind::Auto, hide_possible_values = true)]
     node: NodeKind,
     /// The fakes' routing proxy address (default: a free port). Fix it, with --bench-dir, when
     /// an ESO the run did not start (--reuse, --kubeconfig) must reach the fakes.

@@ -33,7 +33,7 @@ pub struct Args {
     advertise_address: Option<IpAddr>,
     /// The node pods run on: `real` (containerd and kubelet on this host; Linux, root),
     /// `kwok`, or `auto`: real where it can run, else kwok, saying why.
-    #[arg(long, value_enum, env = "HARNESS_NODE", default_value_t = NodeKind::Auto)]
+    #[arg(long, value_enum, env = "HARNESS_NODE", default_value_t = NodeKind::Auto, hide_possible_values = true)]
     node: NodeKind,
 }
 
