@@ -34,8 +34,8 @@ for target in "$@"; do
     seeds="fuzz/seeds/$target"
     [ "$target" = scenario_yaml ] && seeds=scenarios
     echo "== $target: ${seconds}s" >&2
-    # -timeout=60: a 4096-bit RSA key (certificate create) takes seconds with the fuzz build's
-    # overflow checks; a hang still stops the run.
+    # -timeout=300: a 4096-bit RSA key (certificate create) takes seconds, and over a minute
+    # on a busy machine, with the fuzz build's overflow checks; a hang still stops the run.
     cargo +nightly fuzz run "${flags[@]}" "$target" "fuzz/corpus/$target" "$seeds" -- \
-        -max_total_time="$seconds" -print_final_stats=1 -timeout=60 -rss_limit_mb=4096
+        -max_total_time="$seconds" -print_final_stats=1 -timeout=300 -rss_limit_mb=4096
 done
