@@ -55,6 +55,8 @@ pub struct ClusterAccess {
     pub eso: Result<EsoControl, String>,
     /// Whether pods really run (a real node or an existing cluster), or why not.
     pub runs_pods: Result<(), String>,
+    /// The routing proxy as pods reach it (`${podProxy}`), on a real node.
+    pub pod_proxy: Option<String>,
 }
 
 impl ClusterAccess {
@@ -76,6 +78,7 @@ impl ClusterAccess {
             reloaders: cluster.reloaders(),
             eso: cluster.eso_control(),
             runs_pods: cluster.runs_pods(),
+            pod_proxy: None,
             kubectl: crate::deps::resolve(
                 &crate::deps::DepsConfig::from_env(),
                 crate::deps::Component::Kubectl,
@@ -245,6 +248,15 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         if let Some(issuer) = &cluster.issuer {
             bindings.set("clusterIssuer", issuer.clone());
         }
+        // Where pods reach the fakes; on a cluster without a real node (whose pods never
+        // run) the harness's own proxy stands in.
+        bindings.set(
+            "podProxy",
+            cluster
+                .pod_proxy
+                .clone()
+                .unwrap_or_else(|| bench.proxy().url()),
+        );
     }
     let world = resolve_world(scenario, cx, clock.now(), &mut bindings)?;
     let audit_mark = bench.akv().state().audit().end();

@@ -83,6 +83,8 @@ pub struct Bench {
     akv: FakeAkv,
     arm: fake_kit::Served,
     proxy: Proxy,
+    /// What the proxy routes, to serve again where pods can reach it.
+    routes: Vec<crate::proxy::Route>,
     state_dir: PathBuf,
     credentials: Option<(Uuid, Uuid, String)>,
     /// The cloud clients are pointed at: the first one asked for.
@@ -157,7 +159,7 @@ impl Bench {
                 imds: imds_addr(&aad),
             },
         );
-        let proxy = Proxy::start(options.proxy_listen, routes).await?;
+        let proxy = Proxy::start(options.proxy_listen, routes.clone()).await?;
         let cloud = clouds[0];
         let info = ServeInfo {
             pid: std::process::id(),
@@ -178,6 +180,7 @@ impl Bench {
             akv,
             arm,
             proxy,
+            routes,
             state_dir: options.state_dir,
             credentials,
             cloud,
@@ -248,6 +251,12 @@ impl Bench {
     #[must_use]
     pub fn akv(&self) -> &FakeAkv {
         &self.akv
+    }
+
+    /// A second routing proxy with the same routes on `listen`: where a real node's pods
+    /// reach the fakes (the node's bridge address), since loopback is theirs alone.
+    pub async fn proxy_on(&self, listen: SocketAddr) -> Result<Proxy, crate::proxy::ProxyError> {
+        Proxy::start(listen, self.routes.clone()).await
     }
 
     /// The routing proxy.

@@ -212,6 +212,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot start the bench")?;
         let mut plane = None;
+        let mut pod_proxy = None;
         let mut no_cluster_reason = NO_CLUSTER.to_owned();
         let cluster = if let Some(path) = &args.kubeconfig {
             let cluster = ExistingCluster::from_kubeconfig(path).await?;
@@ -243,7 +244,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             };
             match started {
                 Ok(started) => {
-                    let access = ClusterAccess::of(&started).await;
+                    let (access, proxy) = access_with_pod_proxy(&bench, &started).await?;
+                    pod_proxy = proxy;
                     plane = Some(started);
                     Some(access)
                 }
@@ -267,6 +269,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         };
         if args.keep {
             keep_until_signalled(&bench, plane.as_ref(), &run_dir, &mut signals).await;
+        }
+        if let Some(proxy) = pod_proxy {
+            proxy.shutdown().await;
         }
         if let Some(plane) = plane {
             plane.stop().await;
@@ -397,6 +402,25 @@ impl Signals {
             _ = self.terminate.recv() => "terminated",
         }
     }
+}
+
+/// How scenarios reach `plane`, and on a real node a routing proxy on its bridge address, so
+/// pods reach the fakes under Azure's names (`${podProxy}`); the proxy lives as long as the
+/// caller keeps it.
+pub(crate) async fn access_with_pod_proxy(
+    bench: &Bench,
+    plane: &LocalPlane,
+) -> anyhow::Result<(ClusterAccess, Option<crate::proxy::Proxy>)> {
+    let mut access = ClusterAccess::of(plane).await;
+    let Some(gateway) = plane.node_gateway() else {
+        return Ok((access, None));
+    };
+    let proxy = bench
+        .proxy_on(std::net::SocketAddr::new(gateway, 0))
+        .await
+        .context("cannot serve the routing proxy on the node's bridge")?;
+    access.pod_proxy = Some(proxy.url());
+    Ok((access, Some(proxy)))
 }
 
 /// Starts the local plane with ESO pointed at the bench: ESO reaches Azure's host names

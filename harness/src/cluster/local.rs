@@ -169,6 +169,8 @@ pub struct LocalPlane {
     reloader: PathBuf,
     /// A real node's teardown script, run once its children are stopped.
     teardown: Option<PathBuf>,
+    /// A real node's bridge address, where its pods reach the host.
+    node_gateway: Option<IpAddr>,
 }
 
 impl std::fmt::Debug for LocalPlane {
@@ -183,6 +185,7 @@ impl std::fmt::Debug for LocalPlane {
 struct Booted {
     eso: Option<(ChildSpec, String)>,
     teardown: Option<PathBuf>,
+    node_gateway: Option<IpAddr>,
     client: kube::Client,
     kubeconfig: PathBuf,
     pki: Pki,
@@ -223,6 +226,7 @@ impl LocalPlane {
                     ready_after,
                     reloader: options.binaries.reloader.path.clone(),
                     teardown: booted.teardown,
+                    node_gateway: booted.node_gateway,
                 })
             }
             Err(error) => {
@@ -300,6 +304,12 @@ impl LocalPlane {
     #[must_use]
     pub fn ports(&self) -> &[u16] {
         &self.state.ports
+    }
+
+    /// The real node's bridge address, where its pods reach the host; `None` on kwok.
+    #[must_use]
+    pub fn node_gateway(&self) -> Option<IpAddr> {
+        self.node_gateway
     }
 
     /// Spawn → ready per component.
@@ -621,6 +631,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
     }
 
     let mut teardown = None;
+    let mut node_gateway = None;
     match &options.node {
         node::Node::Kwok => {
             start_kwok(supervisor, options, &kubeconfig, &client).await?;
@@ -647,6 +658,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
             )
             .await?;
             teardown = Some(layout.teardown_script());
+            node_gateway = layout.gateway.parse().ok();
             ports.extend([
                 layout.kubelet_port,
                 layout.kubelet_healthz_port,
@@ -705,6 +717,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
     Ok(Booted {
         eso,
         teardown,
+        node_gateway,
         client,
         kubeconfig,
         pki,

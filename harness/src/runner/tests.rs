@@ -135,8 +135,13 @@ async fn run_on_plane(
             )
             .await
             .unwrap();
-            let access = ClusterAccess::of(&plane).await;
+            let (access, pod_proxy) = crate::cli::run::access_with_pod_proxy(bench, &plane)
+                .await
+                .unwrap();
             let out = run_jobs(bench, Some(access), scenarios, jobs).await;
+            if let Some(proxy) = pod_proxy {
+                proxy.shutdown().await;
+            }
             plane.stop().await;
             out
         }),

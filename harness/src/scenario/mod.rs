@@ -33,6 +33,7 @@ pub const GENERATED: &[&str] = &[
     "vaultName",
     "kubeconfig",
     "clusterIssuer",
+    "podProxy",
 ];
 
 /// A scenario file could not be loaded: where and why.
