@@ -13,10 +13,11 @@ fuzz_target!(|data: &[u8]| {
     if let Err(error) = harness::scenario::parse(Path::new("fuzz.yaml"), text)
         && let Some((line, _)) = error.location
     {
-        // YAML breaks lines at CRLF, LF and a lone CR alike (YAML 1.2 §5.4), as editors do.
+        // The YAML parser (YAML 1.1's rules) breaks lines at CRLF, LF, a lone CR, NEL, and the
+        // Unicode line and paragraph separators alike.
         let lines = text
             .replace("\r\n", "\n")
-            .replace('\r', "\n")
+            .replace(['\r', '\u{85}', '\u{2028}', '\u{2029}'], "\n")
             .lines()
             .count();
         assert!((1..=lines.max(1) + 1).contains(&line), "{error}");
