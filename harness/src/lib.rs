@@ -12,8 +12,10 @@
 //!   bench's `/_emulator` APIs (`harness vault`, `harness aad`, `harness audit`).
 //! - [`supervise`] runs child processes (own process group, logs, probes, stop, pidfile);
 //!   [`deps`] builds or finds their binaries; [`cluster`] starts the local control plane on
-//!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ESO)
-//!   or uses an existing cluster, behind one trait, and [`k8s`] talks to it (client,
+//!   them (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, ESO, and kwok or a
+//!   real [`node`]: containerd and kubelet on this host, the bench's own images in a local
+//!   registry, one teardown script) or uses an existing cluster, behind one trait, and
+//!   [`k8s`] talks to it (client,
 //!   server-side apply, waits). [`reloader`] starts one Stakater Reloader per scenario, each
 //!   in its own network namespace, with the flags that scenario declares.
 //! - Scenarios: [`cli`] → [`scenario`] (YAML format, validation, variables) → [`runner`] (try →
