@@ -22,7 +22,7 @@ pub struct Pki {
     pub admin_cert_pem: String,
     /// Its key, PEM text.
     pub admin_key_pem: String,
-    /// The real node's kubelet client certificate (CN=system:node:<name>, O=system:nodes).
+    /// The real node's kubelet client certificate (`CN=system:node:<name>`, `O=system:nodes`).
     pub node_cert_pem: String,
     /// Its key.
     pub node_key_pem: String,
