@@ -9,8 +9,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut fixture = Fixture::lock();
-    let data = wire::fill(data, &fixture.placeholders());
-    let Some(request) = wire::parse(&data) else {
+    let Some(request) = wire::request(data, &fixture.placeholders()) else {
         return;
     };
     let imds = request

@@ -8,8 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut fixture = Fixture::lock();
-    let data = wire::fill(data, &fixture.placeholders());
-    let Some(request) = wire::parse(&data) else {
+    let Some(request) = wire::request(data, &fixture.placeholders()) else {
         return;
     };
     let control = fake_kit::control::is_control_path(request.uri().path())

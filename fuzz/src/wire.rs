@@ -11,9 +11,14 @@ use tower::ServiceExt;
 /// default is 100).
 const MAX_HEADERS: usize = 100;
 
-/// Replaces each `(placeholder, value)` in `data`.
+/// The request a fuzz input stands for: `placeholders` filled in, then parsed.
 #[must_use]
-pub fn fill(data: &[u8], placeholders: &[(&str, &str)]) -> Vec<u8> {
+pub fn request(data: &[u8], placeholders: &[(&str, &str)]) -> Option<Request<Body>> {
+    parse(&fill(data, placeholders))
+}
+
+/// Replaces each `(placeholder, value)` in `data`.
+fn fill(data: &[u8], placeholders: &[(&str, &str)]) -> Vec<u8> {
     let mut out = data.to_vec();
     for (placeholder, value) in placeholders {
         let needle = placeholder.as_bytes();
@@ -32,8 +37,7 @@ pub fn fill(data: &[u8], placeholders: &[(&str, &str)]) -> Vec<u8> {
 
 /// Parses a raw HTTP/1.1 request the way hyper would accept it; `None` where hyper would
 /// refuse the connection before any handler ran.
-#[must_use]
-pub fn parse(data: &[u8]) -> Option<Request<Body>> {
+fn parse(data: &[u8]) -> Option<Request<Body>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     let httparse::Status::Complete(head_len) = parsed.parse(data).ok()? else {
