@@ -59,8 +59,16 @@ pub fn config(layout: &Layout, ca_file: &std::path::Path) -> String {
         "serializeImagePulls": false,
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
-        // A laptop's disk or memory running low must not evict the scenario's pods.
-        "evictionHard": {"memory.available": "1Mi", "nodefs.available": "1%", "imagefs.available": "1%"},
+        // A nearly full disk must not taint the node with DiskPressure and leave every pod
+        // Pending: a CI machine after a clean build can be under any percentage. "0%" turns the
+        // disk signals off, as kind's node configuration does; memory keeps a token floor.
+        "evictionHard": {
+            "memory.available": "1Mi",
+            "nodefs.available": "0%",
+            "nodefs.inodesFree": "0%",
+            "imagefs.available": "0%",
+            "imagefs.inodesFree": "0%",
+        },
         "protectKernelDefaults": false,
         "registerNode": true,
     })

@@ -230,16 +230,36 @@ async fn seed_flows_reach_the_apps_log_on_a_real_node() {
         .expand();
     let broken_names: Vec<String> = broken.iter().map(|s| s.name.clone()).collect();
     scenarios.extend(broken);
+    // A pod that can never run: the failure must say why, as `kubectl describe` would.
+    let unservable = crate::scenario::parse(
+        &root.join("unservable.yaml"),
+        "name: a pod whose image no registry serves\nsteps:\n  - apply:\n      manifest: |\n        \
+         apiVersion: v1\n        kind: Pod\n        metadata: { name: no-image }\n        \
+         spec: { containers: [{ name: app, image: \"example.invalid/not-served:1\" }] }\n  \
+         - expectLog: { pod: no-image, contains: never }\n    timeout: 20s\n",
+    )
+    .unwrap()
+    .expand();
+    scenarios.extend(unservable);
     let (stats, events) =
         run_on_plane(&scenarios, 2, Duration::from_secs(900), NodeKind::Real).await;
     let failures = not_passed(&events);
     assert_eq!(
         failures.len(),
-        broken_names.len(),
+        broken_names.len() + 1,
         "only the broken copies fail: {failures:#?}"
     );
+    let (image, broken): (Vec<_>, Vec<_>) = failures
+        .iter()
+        .partition(|f| f.starts_with("a pod whose image no registry serves:"));
     assert!(
-        failures
+        image[0].contains("no pod is running (no-image: Pending")
+            && image[0].contains("app waiting: ")
+            && image[0].contains("ImagePull"),
+        "{image:#?}"
+    );
+    assert!(
+        broken
             .iter()
             .all(|f| f.contains("not-what-the-vault-holds")),
         "{failures:#?}"
@@ -259,7 +279,7 @@ async fn seed_flows_reach_the_apps_log_on_a_real_node() {
         "{} passed",
         inside(&StepResult::Passed)
     );
-    assert_eq!(stats.passed, scenarios.len() - broken_names.len());
+    assert_eq!(stats.passed, scenarios.len() - broken_names.len() - 1);
 }
 
 /// Reloader's behaviour (`scenarios/reloader`): strategies, annotations, workload kinds,

@@ -57,8 +57,9 @@ impl Step for Exec {
             }
             if cx.time_left() < cx.poll_interval() {
                 return Ok(StepOutcome::failed(format!(
-                    "no running {} in {namespace} to exec in",
-                    self.target().describe()
+                    "nothing to exec in for {} in {namespace}: {}",
+                    self.target().describe(),
+                    self.target().why_none_runs(&api, &namespace).await
                 )));
             }
             tokio::time::sleep(cx.poll_interval()).await;

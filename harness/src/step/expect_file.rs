@@ -98,15 +98,15 @@ impl Step for ExpectFile {
                 return Ok(StepOutcome::Passed);
             }
             if cx.time_left() < cx.poll_interval() {
+                let why = if running.is_empty() {
+                    self.target().why_none_runs(&api, &namespace).await
+                } else {
+                    wrong.join("; ")
+                };
                 return Ok(StepOutcome::failed(format!(
-                    "{} in {} in {namespace} never held what was wanted: {}",
+                    "{} in {} in {namespace} never held what was wanted: {why}",
                     self.path,
                     self.target().describe(),
-                    if running.is_empty() {
-                        "no pod is running".to_owned()
-                    } else {
-                        wrong.join("; ")
-                    }
                 )));
             }
             tokio::time::sleep(cx.poll_interval()).await;

@@ -130,15 +130,15 @@ impl Step for ExpectLog {
                 return Ok(StepOutcome::Passed);
             }
             if cx.time_left() < cx.poll_interval() {
+                let why = if running.is_empty() {
+                    self.target().why_none_runs(&api, &namespace).await
+                } else {
+                    missing.join("; ")
+                };
                 return Ok(StepOutcome::failed(format!(
-                    "the log of {} in {namespace} never showed {}: {}",
+                    "the log of {} in {namespace} never showed {}: {why}",
                     self.target().describe(),
                     self.wanted(),
-                    if running.is_empty() {
-                        "no pod is running".to_owned()
-                    } else {
-                        missing.join("; ")
-                    }
                 )));
             }
             tokio::time::sleep(cx.poll_interval()).await;

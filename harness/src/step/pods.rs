@@ -2,7 +2,7 @@
 //! every live pod a label selector picks, as `kubectl logs -l` does), and running a command in
 //! a container through the API server, as `kubectl exec` does.
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, AttachParams, ListParams};
 use tokio::io::AsyncReadExt;
 
@@ -40,7 +40,62 @@ impl PodTarget<'_> {
 
     /// The running pods meant, now (empty while none runs yet).
     pub async fn running(&self, api: &Api<Pod>) -> Result<Vec<Pod>, StepError> {
-        let pods = match (self.pod, self.selector) {
+        Ok(self
+            .matching(api)
+            .await?
+            .into_iter()
+            .filter(|p| {
+                p.metadata.deletion_timestamp.is_none()
+                    && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+            })
+            .collect())
+    }
+
+    /// Why none of the pods meant runs, as `kubectl describe` would show it: each pod's phase,
+    /// what its containers wait for, and the last warning event about it (a sandbox, image or
+    /// mount failure lands there first). A user reading "no pod is running" needs this next.
+    pub async fn why_none_runs(&self, api: &Api<Pod>, namespace: &str) -> String {
+        let pods = match self.matching(api).await {
+            Ok(pods) => pods,
+            Err(e) => return format!("no pod is running ({e})"),
+        };
+        if pods.is_empty() {
+            return format!("no pod is running: no {} exists", self.describe());
+        }
+        let events: Api<Event> = Api::namespaced(api.clone().into_client(), namespace);
+        let mut lines = Vec::new();
+        for pod in &pods {
+            let name = name(pod);
+            let warning = events
+                .list(&ListParams::default().fields(&format!(
+                    "involvedObject.kind=Pod,involvedObject.name={name},type=Warning"
+                )))
+                .await
+                .ok()
+                .and_then(|list| {
+                    list.items
+                        .into_iter()
+                        .max_by_key(|e| e.last_timestamp.clone().map(|t| t.0))
+                })
+                .map(|e| {
+                    format!(
+                        "; last warning {}: {}",
+                        e.reason.unwrap_or_default(),
+                        e.message.unwrap_or_default().trim()
+                    )
+                });
+            lines.push(format!(
+                "{name}: {}{}",
+                state(pod),
+                warning.unwrap_or_default()
+            ));
+        }
+        format!("no pod is running ({})", lines.join("; "))
+    }
+
+    /// Every pod meant, whatever its phase.
+    async fn matching(&self, api: &Api<Pod>) -> Result<Vec<Pod>, StepError> {
+        Ok(match (self.pod, self.selector) {
             (Some(name), _) => api
                 .get_opt(name)
                 .await
@@ -56,15 +111,58 @@ impl PodTarget<'_> {
             (None, None) => {
                 return Err(StepError::refused("pod", "name a `pod` or a `selector`"));
             }
-        };
-        Ok(pods
-            .into_iter()
-            .filter(|p| {
-                p.metadata.deletion_timestamp.is_none()
-                    && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-            })
-            .collect())
+        })
     }
+}
+
+/// A pod's phase and, for each container not running, what it waits for or how it ended.
+fn state(pod: &Pod) -> String {
+    let Some(status) = &pod.status else {
+        return "no status yet".to_owned();
+    };
+    let mut parts = vec![status.phase.clone().unwrap_or_else(|| "Unknown".to_owned())];
+    if pod.metadata.deletion_timestamp.is_some() {
+        parts.push("being deleted".to_owned());
+    }
+    let unscheduled = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False");
+    if let Some(c) = unscheduled {
+        parts.push(format!(
+            "unscheduled: {}",
+            c.message.as_deref().unwrap_or_default()
+        ));
+    }
+    let containers = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    for c in containers {
+        let Some(st) = &c.state else { continue };
+        if let Some(w) = &st.waiting {
+            parts.push(format!(
+                "{} waiting: {} {}",
+                c.name,
+                w.reason.as_deref().unwrap_or_default(),
+                w.message.as_deref().unwrap_or_default()
+            ));
+        } else if let Some(t) = &st.terminated {
+            parts.push(format!(
+                "{} exited {}: {}",
+                c.name,
+                t.exit_code,
+                t.reason.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Name of a pod.
