@@ -21,6 +21,7 @@ use crate::directory::{
     App, ClientCertificate, ClientSecret, Directory, FederatedCredential, ManagedIdentity, Tenant,
     TrustedIssuer,
 };
+use crate::operations::{DirectoryError, NewClientSecret, SecretSelector};
 use crate::state::AppState;
 
 /// Routes under `/_emulator`.
@@ -39,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/_emulator/tenants/{tenant}/apps/{app}/secrets",
             post(add_secret),
+        )
+        .route(
+            "/_emulator/tenants/{tenant}/apps/{app}/secrets/expire",
+            post(expire_secrets),
         )
         .route(
             "/_emulator/tenants/{tenant}/apps/{app}/secrets/{key}",
@@ -65,6 +70,17 @@ fn persist_failed(error: &std::io::Error) -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         Json(json!({ "error": format!("cannot persist the directory: {error}") })),
+    )
+        .into_response()
+}
+
+fn refused(error: &DirectoryError) -> Response {
+    if let DirectoryError::Persist(e) = error {
+        return persist_failed(e);
+    }
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": error.to_string() })),
     )
         .into_response()
 }
@@ -160,32 +176,15 @@ async fn add_identity(
     })
 }
 
-/// A new client secret; the value is generated when not given, like `az ad app credential reset`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NewSecret {
-    value: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    end: Option<OffsetDateTime>,
-}
-
 async fn add_secret(
     State(state): State<AppState>,
     Path((tenant, app)): Path<(String, String)>,
-    Json(new): Json<NewSecret>,
+    Json(new): Json<NewClientSecret>,
 ) -> AdminResult<ClientSecret> {
-    let secret = ClientSecret {
-        key_id: Uuid::new_v4(),
-        value: new
-            .value
-            .unwrap_or_else(|| format!("{}~{}", "fake", Uuid::new_v4().simple())),
-        start: None,
-        end: new.end,
-    };
-    with_app(&state, &tenant, &app, |a| {
-        a.secrets.push(secret.clone());
-        Ok(Json(secret))
-    })
+    state
+        .add_client_secret(&tenant, &app, new)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 /// Changes a secret's expiry: `{"end": "2020-01-01T00:00:00Z"}` expires it at once.
@@ -201,30 +200,32 @@ async fn update_secret(
     Path((tenant, app, key)): Path<(String, String, Uuid)>,
     Json(update): Json<SecretUpdate>,
 ) -> AdminResult<ClientSecret> {
-    with_app(&state, &tenant, &app, |a| {
-        let secret = a
-            .secrets
-            .iter_mut()
-            .find(|s| s.key_id == key)
-            .ok_or_else(|| not_found("secret"))?;
-        secret.end = update.end;
-        Ok(Json(secret.clone()))
-    })
+    state
+        .set_client_secret_end(&tenant, &app, key, update.end)
+        .map(Json)
+        .map_err(|e| refused(&e))
+}
+
+/// Expires the secrets the body picks (all when it names none) on the fake's clock.
+async fn expire_secrets(
+    State(state): State<AppState>,
+    Path((tenant, app)): Path<(String, String)>,
+    Json(which): Json<SecretSelector>,
+) -> AdminResult<Vec<Uuid>> {
+    state
+        .expire_client_secrets(&tenant, &app, &which)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 async fn delete_secret(
     State(state): State<AppState>,
     Path((tenant, app, key)): Path<(String, String, Uuid)>,
 ) -> Result<StatusCode, Response> {
-    with_app(&state, &tenant, &app, |a| {
-        let before = a.secrets.len();
-        a.secrets.retain(|s| s.key_id != key);
-        if a.secrets.len() == before {
-            Err(not_found("secret"))
-        } else {
-            Ok(StatusCode::NO_CONTENT)
-        }
-    })
+    state
+        .remove_client_secret(&tenant, &app, key)
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| refused(&e))
 }
 
 async fn add_certificate(
@@ -250,26 +251,10 @@ async fn add_federated_credential(
     Path((tenant, client)): Path<(String, String)>,
     Json(credential): Json<FederatedCredential>,
 ) -> AdminResult<FederatedCredential> {
-    with_tenant(&state, &tenant, |t| {
-        let list = if let Some(app) = t
-            .apps
-            .iter_mut()
-            .find(|a| a.app_id.to_string().eq_ignore_ascii_case(&client))
-        {
-            &mut app.federated_credentials
-        } else if let Some(mi) = t
-            .managed_identities
-            .iter_mut()
-            .find(|m| m.client_id.to_string().eq_ignore_ascii_case(&client))
-        {
-            &mut mi.federated_credentials
-        } else {
-            return Err(not_found("app or managed identity"));
-        };
-        list.retain(|c| c.name != credential.name || credential.name.is_empty());
-        list.push(credential.clone());
-        Ok(Json(credential))
-    })
+    state
+        .federate(&tenant, &client, credential)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 async fn add_issuer(

@@ -19,7 +19,8 @@ use fake_kit::Cloud;
 
 use crate::error::AadError;
 use crate::state::AppState;
-use crate::wire::{CloudAliases, InstanceDiscovery, TenantSegment};
+use crate::tenant::TenantSegment;
+use crate::wire::{CloudAliases, InstanceDiscovery};
 
 /// True for a host name some cloud's Entra answers to (every instance-discovery alias of
 /// [`Cloud::ALL`]).

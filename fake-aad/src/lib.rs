@@ -11,9 +11,13 @@
 //!   one file per credential kind, all issuing v1 access tokens ([`claims`]) signed with a
 //!   per-tenant key ([`keys`]).
 //! - [`discovery`] serves the OpenID documents, MSAL's instance discovery and the JWKS.
+//! - [`tenant`] reads the `{tenant}` segment all of them start with, as Entra does.
 //! - [`managed_identity`] serves the IMDS and App Service token shapes on a second, plain-HTTP
 //!   listener.
 //! - [`error`] is the single place an [`AadError`] becomes Entra's JSON error body.
+//! - [`operations`] are the directory changes every caller makes the same way (client secrets
+//!   added, expired, removed; federated credentials trusted): [`admin`]'s routes and the
+//!   harness's steps both call them, and each is journaled before it returns.
 //! - [`admin`] is the `/_emulator` control plane: directory changes, clock, audit, faults.
 //! - [`server`] binds both listeners; [`config`] turns flags into a [`server::Options`].
 
@@ -26,8 +30,10 @@ pub mod discovery;
 pub mod error;
 pub mod keys;
 pub mod managed_identity;
+pub mod operations;
 pub mod server;
 pub mod state;
+pub mod tenant;
 pub mod token;
 pub mod wire;
 

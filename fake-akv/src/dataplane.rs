@@ -10,16 +10,17 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::audit::AuditEntry;
-use crate::auth::rbac::{ObjectKind, Requirement};
+use crate::auth::rbac::Requirement;
 use crate::auth::{self, rbac};
 use crate::certificates::{self, CertificateOperation};
 use crate::error::{AkvError, Challenge};
 use crate::extract::{self, RequestHost};
 use crate::keys::{self, KeyOperation};
+use crate::kind::ObjectKind;
+use crate::operations::OpError;
 use crate::paging::{PageRequest, encode_component};
 use crate::secrets::{self, SecretOperation};
 use crate::state::{AppState, Vault};
-use crate::store::StoreError;
 use crate::vault::valid_object_name;
 use crate::wire::Recovery;
 
@@ -64,10 +65,10 @@ impl RequestContext<'_> {
         )
     }
 
-    /// Turns a store error into Key Vault's answer for `kind`; the id base is only built
-    /// when there is an error.
-    pub fn store_error(&self, kind: ObjectKind) -> impl Fn(StoreError) -> AkvError + '_ {
-        move |e| AkvError::from_store(e, &self.id_base(), kind)
+    /// Turns a refused operation (or store error) into Key Vault's answer for `kind`; the id
+    /// base is only built when there is an error.
+    pub fn refused<E: Into<OpError>>(&self, kind: ObjectKind) -> impl Fn(E) -> AkvError + '_ {
+        move |e| AkvError::from_op(e.into(), &self.id_base(), kind)
     }
 
     /// The vault's recovery level and days.

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use fake_kit::Cloud;
 use uuid::Uuid;
 
-use crate::auth::rbac::ObjectKind;
+use crate::kind::ObjectKind;
+use crate::operations::OpError;
 use crate::store::StoreError;
 use crate::wire::{ErrorDetail, InnerError, KeyVaultError};
 
@@ -326,6 +327,20 @@ impl AkvError {
             | AkvError::InvalidIssuer { challenge: c, .. }
             | AkvError::InvalidAudience { challenge: c, .. } => Some(c),
             _ => None,
+        }
+    }
+
+    /// Maps a refused operation to its wire error; `base` is the vault URL for ids in
+    /// messages. The `/_emulator` routes answer with the same status.
+    #[must_use]
+    pub fn from_op(error: OpError, base: &str, kind: ObjectKind) -> Self {
+        match error {
+            OpError::Store(e) => Self::from_store(e, base, kind),
+            OpError::Managed {
+                operation, kind, ..
+            } => AkvError::ManagedByKeyVault { operation, kind },
+            OpError::BadParameter(message) => AkvError::BadParameter(message),
+            OpError::InvalidName(name) => AkvError::InvalidName(name),
         }
     }
 

@@ -14,9 +14,12 @@
 //! routed ([`dataplane::Operation::classify`], one route table per object kind), `api-version`
 //! and names are validated, the caller is authorized ([`auth::rbac`]: RBAC role assignments or
 //! access policies), and the kind's handler ([`secrets::handlers`], [`keys::handlers`],
-//! [`certificates::handlers`]) turns
-//! the versioned, soft-deleting domain store ([`store`]) into wire types ([`secrets::wire`],
-//! [`keys::wire`]); lists page through [`paging`]. Every failure is an [`AkvError`], whose
+//! [`certificates::handlers`]) reads the versioned, soft-deleting domain store ([`store`]) and
+//! changes it through [`operations`], then shapes wire types ([`secrets::wire`],
+//! [`keys::wire`]); lists page through [`paging`]. [`operations`] hold Key Vault's rules
+//! (names, documented limits, objects a certificate manages, retention and purge protection,
+//! grants and revocations): the `/_emulator` routes and the harness's steps call the same
+//! operations, so no caller writes what Key Vault would refuse. Every failure is an [`AkvError`], whose
 //! single `IntoResponse` in [`error`] writes Key Vault's error body. [`middleware`] adds the
 //! headers Key Vault sends on every response, and [`audit`] records each request.
 //!
@@ -59,7 +62,9 @@ pub mod dataplane;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod kind;
 pub mod middleware;
+pub mod operations;
 pub mod paging;
 pub mod persist;
 mod reply;
@@ -94,7 +99,7 @@ pub fn router(state: AppState) -> Router {
     if state.is_durable() {
         router = router.layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            persist::durable_writes,
+            middleware::durable_writes,
         ));
     }
     router

@@ -3,16 +3,17 @@
 //! `x-ms-keyvault-service-version`, `x-ms-request-id`, the echoed `x-ms-client-request-id`),
 //! and the access log. `x-ms-keyvault-region` names the vault, so [`crate::dataplane`] sets it.
 //! Before anything else, the request-size limit of the HTTP.sys front end ([`request_size`]).
+//! With a state file, [`durable_writes`] holds each write's answer until it is on disk.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::error::InternalDetail;
+use crate::error::{AkvError, InternalDetail};
 use crate::state::AppState;
 
 /// HTTP.sys's default `MaxRequestBytes`: the request line and headers together ("Http.sys
@@ -110,4 +111,37 @@ pub async fn common_headers(
     }
     tracing::debug!(%method, path = uri.path(), status = status.as_u16(), %request_id, "request");
     response
+}
+
+/// Middleware of a durable state: a successful mutating request is answered only once its
+/// change is on disk (journaled for the data plane, a compaction for `/_emulator`). A failed
+/// write answers 500, since the change may not survive a crash.
+pub async fn durable_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mutating = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let admin = request.uri().path().starts_with("/_emulator");
+    let response = next.run(request).await;
+    if !mutating || !response.status().is_success() {
+        return response;
+    }
+    let persisting = state.clone();
+    let persisted = tokio::task::spawn_blocking(move || {
+        if admin {
+            persisting.persist()
+        } else {
+            persisting.sync()
+        }
+    })
+    .await;
+    match persisted {
+        Ok(Ok(())) => response,
+        Ok(Err(error)) => AkvError::Internal(format!("persisting state: {error}")).into_response(),
+        Err(error) => AkvError::Internal(format!("persisting state: {error}")).into_response(),
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::http::{HeaderValue, StatusCode};
@@ -14,7 +14,8 @@ use crate::auth::token::TokenVerifier;
 use crate::certificates::store::{CertificateMaterial, CertificateStore};
 use crate::keys::store::{KeyMaterial, KeyStore};
 use crate::persist::{
-    self, Journal, Journaled, KindChange, PersistError, Record, Snapshot, VaultState,
+    self, Journal, Journaled, KindChange, PersistError, Record, Snapshot, VaultState, journal_path,
+    read_journal,
 };
 use crate::secrets::backup::BackupKey;
 use crate::secrets::store::{NewSecretVersion, SecretStore, SecretValue};
@@ -166,6 +167,20 @@ impl Vault {
             self.secrets.lock().expect("secret store lock"),
             self.keys.lock().expect("key store lock"),
         )
+    }
+
+    /// Changes the configuration under its lock (so concurrent changes never lose one
+    /// another); keeps the old one when `change` fails or the result is invalid.
+    pub(crate) fn change_spec<T, E: From<SpecError>>(
+        &self,
+        change: impl FnOnce(&mut VaultSpec) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut current = self.spec.write().expect("vault spec lock");
+        let mut spec = VaultSpec::clone(&current);
+        let result = change(&mut spec)?;
+        spec.validate()?;
+        *current = Arc::new(spec);
+        Ok(result)
     }
 
     /// The configuration.
@@ -552,4 +567,46 @@ fn journal(settings: &Settings, seq: u64) -> Option<Arc<Journal>> {
         .state_file
         .clone()
         .map(|path| Arc::new(Journal::new(path, seq)))
+}
+
+/// Loading lives beside the state it replays the journal into, so that [`crate::persist`]
+/// knows nothing of [`AppState`].
+impl Snapshot {
+    /// Reads a state file and replays its journal; `None` when there is no state file yet.
+    /// Works beside a running fake (`harness export`): a compaction between reading the
+    /// snapshot and the journal shows as a gap in `seq`, and the pair is read again.
+    pub fn load(path: &Path) -> Result<Option<Self>, PersistError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Some(snapshot) = Self::read(path)? else {
+                return Ok(None);
+            };
+            let mut records = read_journal(&journal_path(path))?;
+            records.retain(|r| r.seq > snapshot.journal_seq);
+            let continuous = records
+                .iter()
+                .zip(snapshot.journal_seq + 1..)
+                .all(|(record, seq)| record.seq == seq);
+            if !continuous {
+                if attempts < 3 {
+                    continue;
+                }
+                return Err(PersistError::Invalid(format!(
+                    "{}: the journal does not continue the snapshot (journalSeq {})",
+                    journal_path(path).display(),
+                    snapshot.journal_seq
+                )));
+            }
+            let Some(last) = records.last().map(|r| r.seq) else {
+                return Ok(Some(snapshot));
+            };
+            let state = AppState::from_snapshot(snapshot, Clock::system(), Settings::default())?;
+            state.replay(records)?;
+            return Ok(Some(Self {
+                journal_seq: last,
+                ..state.snapshot()
+            }));
+        }
+    }
 }

@@ -206,7 +206,7 @@ impl VaultSpec {
         if let Some(bad) = self
             .role_assignments
             .iter()
-            .find(|a| !crate::auth::rbac::is_known_role(&a.role))
+            .find(|a| !crate::auth::roles::is_known_role(&a.role))
         {
             return Err(SpecError::UnknownRole(bad.role.clone()));
         }
@@ -267,7 +267,7 @@ vaults:
         for vault in &config.vaults {
             vault.validate().unwrap();
             for assignment in &vault.role_assignments {
-                assert!(crate::auth::rbac::is_known_role(&assignment.role));
+                assert!(crate::auth::roles::is_known_role(&assignment.role));
             }
         }
     }

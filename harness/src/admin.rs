@@ -5,10 +5,16 @@
 use std::path::{Path, PathBuf};
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::serve::{ServeError, ServeInfo};
+use fake_aad::directory::{ClientSecret, Directory};
+use fake_aad::operations::{NewClientSecret, SecretSelector};
+use fake_akv::admin::{AdminSecret, GrantReply, RevokeReply, SetSecret, UpdateSecret};
+use fake_akv::operations::AccessChange;
 
 /// Why an admin call failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,14 @@ pub enum AdminError {
         /// Why.
         #[source]
         source: reqwest::Error,
+    },
+    /// The bench answered with a body this client does not understand.
+    #[error("{url}: unexpected answer: {message}")]
+    Unexpected {
+        /// The request.
+        url: String,
+        /// What did not parse.
+        message: String,
     },
     /// The bench refused the request.
     #[error("{url}: {status}: {message}")]
@@ -92,17 +106,19 @@ impl Admin {
         &self.info
     }
 
-    async fn call(
+    /// One `/_emulator` call: `body` goes as JSON, the answer (empty reads as `null`) comes
+    /// back as `T`.
+    async fn call<T: DeserializeOwned>(
         &self,
         base: &str,
         method: Method,
         path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, AdminError> {
+        body: Option<&impl Serialize>,
+    ) -> Result<T, AdminError> {
         let url = format!("{base}/_emulator{path}");
         let mut request = self.http.request(method, &url);
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request.json(body);
         }
         let http = |source| AdminError::Http {
             url: url.clone(),
@@ -131,24 +147,29 @@ impl Admin {
                 message,
             });
         }
-        Ok(value)
+        serde_json::from_value(value).map_err(|e| AdminError::Unexpected {
+            url,
+            message: e.to_string(),
+        })
     }
 
-    async fn akv(
+    /// A fake-akv admin call.
+    async fn akv<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, AdminError> {
+        body: Option<&impl Serialize>,
+    ) -> Result<T, AdminError> {
         self.call(&self.info.akv_url, method, path, body).await
     }
 
-    async fn aad(
+    /// A fake-aad admin call.
+    async fn aad<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, AdminError> {
+        body: Option<&impl Serialize>,
+    ) -> Result<T, AdminError> {
         self.call(&self.info.aad_url, method, path, body).await
     }
 
@@ -158,39 +179,45 @@ impl Admin {
         vault: &str,
         name: &str,
         value: &str,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<AdminSecret, AdminError> {
+        let set = SetSecret {
+            value: value.to_owned(),
+            ..SetSecret::default()
+        };
         self.akv(
             Method::PUT,
             &format!("/vaults/{vault}/secrets/{name}"),
-            Some(json!({ "value": value })),
+            Some(&set),
         )
         .await
     }
 
     /// The latest version of `name` (live, or soft-deleted with its dates).
-    pub async fn get_secret(&self, vault: &str, name: &str) -> Result<Value, AdminError> {
+    pub async fn get_secret(&self, vault: &str, name: &str) -> Result<AdminSecret, AdminError> {
         self.akv(
             Method::GET,
             &format!("/vaults/{vault}/secrets/{name}"),
-            None,
+            None::<&()>,
         )
         .await
     }
 
     /// Every secret of `vault`, live then soft-deleted.
-    pub async fn list_secrets(&self, vault: &str) -> Result<Vec<Value>, AdminError> {
-        let list = self
-            .akv(Method::GET, &format!("/vaults/{vault}/secrets"), None)
-            .await?;
-        Ok(list.as_array().cloned().unwrap_or_default())
+    pub async fn list_secrets(&self, vault: &str) -> Result<Vec<AdminSecret>, AdminError> {
+        self.akv(
+            Method::GET,
+            &format!("/vaults/{vault}/secrets"),
+            None::<&()>,
+        )
+        .await
     }
 
     /// Soft-deletes `name`.
-    pub async fn delete_secret(&self, vault: &str, name: &str) -> Result<Value, AdminError> {
+    pub async fn delete_secret(&self, vault: &str, name: &str) -> Result<AdminSecret, AdminError> {
         self.akv(
             Method::DELETE,
             &format!("/vaults/{vault}/secrets/{name}"),
-            None,
+            None::<&()>,
         )
         .await
     }
@@ -201,11 +228,15 @@ impl Admin {
         vault: &str,
         name: &str,
         enabled: bool,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<AdminSecret, AdminError> {
+        let update = UpdateSecret {
+            enabled: Some(enabled),
+            ..UpdateSecret::default()
+        };
         self.akv(
             Method::PATCH,
             &format!("/vaults/{vault}/secrets/{name}"),
-            Some(json!({ "enabled": enabled })),
+            Some(&update),
         )
         .await
     }
@@ -215,32 +246,25 @@ impl Admin {
         self.akv(
             Method::DELETE,
             &format!("/vaults/{vault}/deletedsecrets/{name}"),
-            None,
+            None::<&()>,
         )
         .await
-        .map(drop)
     }
 
-    /// The tenant holding the app `app_id` (application or object id).
-    async fn tenant_of(&self, app_id: &str) -> Result<(String, String), AdminError> {
-        let directory = self.aad(Method::GET, "/directory", None).await?;
-        directory["tenants"]
-            .as_array()
-            .into_iter()
-            .flatten()
+    /// The tenant holding the app `app_id` (application or object id), and the app's
+    /// application id.
+    async fn tenant_of(&self, app_id: &str) -> Result<(Uuid, Uuid), AdminError> {
+        let directory: Directory = self.aad(Method::GET, "/directory", None::<&()>).await?;
+        let same = |id: Uuid| id.to_string().eq_ignore_ascii_case(app_id);
+        directory
+            .tenants
+            .iter()
             .find_map(|tenant| {
-                tenant["apps"].as_array()?.iter().find_map(|app| {
-                    let matches = [&app["appId"], &app["objectId"]].iter().any(|id| {
-                        id.as_str()
-                            .is_some_and(|id| id.eq_ignore_ascii_case(app_id))
-                    });
-                    matches.then(|| {
-                        (
-                            tenant["id"].as_str().unwrap_or_default().to_owned(),
-                            app["appId"].as_str().unwrap_or_default().to_owned(),
-                        )
-                    })
-                })
+                tenant
+                    .apps
+                    .iter()
+                    .find(|app| same(app.app_id) || same(app.object_id))
+                    .map(|app| (tenant.id, app.app_id))
             })
             .ok_or_else(|| AdminError::NotFound(format!("no app {app_id} in the directory")))
     }
@@ -250,57 +274,38 @@ impl Admin {
         &self,
         app: &str,
         value: Option<&str>,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<ClientSecret, AdminError> {
         let (tenant, app) = self.tenant_of(app).await?;
-        let body = value.map_or_else(|| json!({}), |v| json!({ "value": v }));
+        let new = NewClientSecret {
+            value: value.map(str::to_owned),
+            end: None,
+        };
         self.aad(
             Method::POST,
             &format!("/tenants/{tenant}/apps/{app}/secrets"),
-            Some(body),
+            Some(&new),
         )
         .await
     }
 
-    /// Expires an app's client secrets now (one when `key` is given, else all); returns the
-    /// key ids expired.
+    /// Expires an app's client secrets now, on the fakes' clock (one when `key` is given,
+    /// else all); returns the key ids expired.
     pub async fn expire_app_secrets(
         &self,
         app: &str,
         key: Option<Uuid>,
-    ) -> Result<Vec<String>, AdminError> {
+    ) -> Result<Vec<Uuid>, AdminError> {
         let (tenant, app_id) = self.tenant_of(app).await?;
-        let directory = self.aad(Method::GET, "/directory", None).await?;
-        let secrets: Vec<String> = directory["tenants"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| t["id"] == tenant.as_str())
-            .flat_map(|t| t["apps"].as_array().cloned().unwrap_or_default())
-            .filter(|a| a["appId"] == app_id.as_str())
-            .flat_map(|a| a["secrets"].as_array().cloned().unwrap_or_default())
-            .filter_map(|s| s["keyId"].as_str().map(str::to_owned))
-            .filter(|id| key.is_none_or(|k| k.to_string().eq_ignore_ascii_case(id)))
-            .collect();
-        if secrets.is_empty() {
-            return Err(AdminError::NotFound(format!(
-                "app {app} has no such secret"
-            )));
-        }
-        let clock = self.aad(Method::GET, "/clock", None).await?;
-        let now = clock["now"].as_i64().unwrap_or_default();
-        let end = time::OffsetDateTime::from_unix_timestamp(now - 1)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("a timestamp formats as RFC 3339");
-        for key in &secrets {
-            self.aad(
-                Method::PATCH,
-                &format!("/tenants/{tenant}/apps/{app_id}/secrets/{key}"),
-                Some(json!({ "end": end })),
-            )
-            .await?;
-        }
-        Ok(secrets)
+        let which = SecretSelector {
+            key_id: key,
+            value: None,
+        };
+        self.aad(
+            Method::POST,
+            &format!("/tenants/{tenant}/apps/{app_id}/secrets/expire"),
+            Some(&which),
+        )
+        .await
     }
 
     /// Gives `principal` `role` on `vault` at `scope` (RBAC vaults); returns the assignment id.
@@ -311,27 +316,21 @@ impl Admin {
         role: &str,
         scope: &str,
     ) -> Result<String, AdminError> {
-        let mut spec = self
-            .akv(Method::GET, &format!("/vaults/{vault}"), None)
-            .await?;
-        let id = Uuid::new_v4();
-        let assignment = json!({
-            "id": id, "principalId": principal, "role": role, "scope": scope,
-        });
-        match spec
-            .get_mut("roleAssignments")
-            .and_then(Value::as_array_mut)
-        {
-            Some(list) => list.push(assignment),
-            None => spec["roleAssignments"] = json!([assignment]),
-        }
-        self.akv(Method::PUT, &format!("/vaults/{vault}"), Some(spec))
-            .await?;
-        Ok(id.to_string())
+        let change = AccessChange {
+            principal_id: principal,
+            role: Some(role.to_owned()),
+            scope: Some(scope.to_owned()),
+            secrets: Vec::new(),
+        };
+        let granted: GrantReply = self.change_access(vault, "grant", &change).await?;
+        Ok(granted
+            .assignment_id
+            .map(|id| id.to_string())
+            .unwrap_or_default())
     }
 
-    /// Removes `principal`'s assignments of `role` on `vault` (at `scope`, if given); returns
-    /// how many were removed.
+    /// Removes `principal`'s assignments of `role` on `vault` (at `scope`, if given, else at
+    /// every scope); returns how many were removed.
     pub async fn revoke(
         &self,
         vault: &str,
@@ -339,50 +338,40 @@ impl Admin {
         role: &str,
         scope: Option<&str>,
     ) -> Result<usize, AdminError> {
-        let mut spec = self
-            .akv(Method::GET, &format!("/vaults/{vault}"), None)
-            .await?;
-        let Some(list) = spec
-            .get_mut("roleAssignments")
-            .and_then(Value::as_array_mut)
-        else {
-            return Err(AdminError::NotFound(format!(
-                "{vault} has no role assignments"
-            )));
+        let change = AccessChange {
+            principal_id: principal,
+            role: Some(role.to_owned()),
+            scope: scope.map(str::to_owned),
+            secrets: Vec::new(),
         };
-        let before = list.len();
-        let principal = principal.to_string();
-        list.retain(|a| {
-            !(a["principalId"].as_str() == Some(principal.as_str())
-                && a["role"]
-                    .as_str()
-                    .is_some_and(|r| r.eq_ignore_ascii_case(role))
-                && scope.is_none_or(|s| a["scope"] == s))
-        });
-        let removed = before - list.len();
-        if removed == 0 {
-            return Err(AdminError::NotFound(format!(
-                "{principal} holds no {role} on {vault}"
-            )));
-        }
-        self.akv(Method::PUT, &format!("/vaults/{vault}"), Some(spec))
-            .await?;
-        Ok(removed)
+        let revoked: RevokeReply = self.change_access(vault, "revoke", &change).await?;
+        Ok(revoked.removed)
+    }
+
+    /// One grant or revocation, applied by fake-akv's access operations.
+    async fn change_access<T: DeserializeOwned>(
+        &self,
+        vault: &str,
+        action: &str,
+        change: &AccessChange,
+    ) -> Result<T, AdminError> {
+        self.akv(
+            Method::POST,
+            &format!("/vaults/{vault}/access/{action}"),
+            Some(change),
+        )
+        .await
     }
 
     /// fake-aad's audit entries after `since` (a sequence number).
     pub async fn aad_audit(&self, since: u64) -> Result<Vec<Value>, AdminError> {
-        let list = self
-            .aad(Method::GET, &format!("/audit?since={since}"), None)
-            .await?;
-        Ok(list.as_array().cloned().unwrap_or_default())
+        self.aad(Method::GET, &format!("/audit?since={since}"), None::<&()>)
+            .await
     }
 
     /// fake-akv's audit entries after `since` (a sequence number).
     pub async fn akv_audit(&self, since: u64) -> Result<Vec<Value>, AdminError> {
-        let list = self
-            .akv(Method::GET, &format!("/audit?since={since}"), None)
-            .await?;
-        Ok(list.as_array().cloned().unwrap_or_default())
+        self.akv(Method::GET, &format!("/audit?since={since}"), None::<&()>)
+            .await
     }
 }

@@ -21,12 +21,15 @@
 //! - Scenarios: [`cli`] → [`scenario`] (YAML format, validation, variables) → [`runner`] (try →
 //!   catch → finally, timeouts, scenarios side by side, failure dumps) → [`step`] (one file per
 //!   step kind) → [`event`] (the runner-report contract) → [`report`] (terminal, JUnit, JSON).
+//!   [`duration`] is the duration both scenarios and steps write (`30s`). Steps change the
+//!   fakes only through their operations (`fake_akv::operations`, `fake_aad::operations`).
 
 pub mod admin;
 pub mod arm;
 pub mod cli;
 pub mod cluster;
 pub mod deps;
+pub mod duration;
 pub mod event;
 pub mod export;
 pub mod k8s;

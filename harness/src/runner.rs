@@ -513,7 +513,7 @@ impl ScenarioRun<'_, '_> {
                 let timeout = entry
                     .timeout
                     .as_ref()
-                    .map_or(timeout, crate::scenario::spec::DurationSpec::get);
+                    .map_or(timeout, crate::duration::DurationSpec::get);
                 if skip || failure.is_some() {
                     self.skipped(entry, &path);
                     continue;

@@ -22,7 +22,8 @@ use crate::claims::{AccessTokenClaims, ClientAuth};
 use crate::directory::{Directory, Principal, Tenant};
 use crate::error::AadError;
 use crate::state::AppState;
-use crate::wire::{TenantSegment, TokenRequest, TokenResponseV1, TokenResponseV2, no_store};
+use crate::tenant::TenantSegment;
+use crate::wire::{TokenRequest, TokenResponseV1, TokenResponseV2, no_store};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

@@ -11,11 +11,20 @@ use serde_json::json;
 use fake_kit::clock::{ClockChange, ClockStatus};
 
 use crate::audit::AuditEntry;
-use crate::state::{AppState, FaultPlan};
+use crate::state::{AppState, FaultPlan, Vault};
 use crate::vault::VaultSpec;
 
 pub(super) fn admin_error(status: StatusCode, message: impl std::fmt::Display) -> Response {
     (status, Json(json!({ "error": message.to_string() }))).into_response()
+}
+
+/// The vault, settled as of now like a data-plane request's.
+pub(super) fn vault(state: &AppState, name: &str) -> Result<std::sync::Arc<Vault>, Response> {
+    let vault = state
+        .vault(name)
+        .ok_or_else(|| admin_error(StatusCode::NOT_FOUND, format!("vault {name} not found")))?;
+    vault.sweep(state.clock().unix());
+    Ok(vault)
 }
 
 pub(super) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, Response> {

@@ -1,12 +1,17 @@
 //! The control plane under `/_emulator` (a prefix Key Vault never uses): vaults, clock,
-//! audit log, fault injection, and each vault's secrets (value included, no token).
+//! audit log, fault injection, each vault's secrets (value included, no token) and who may
+//! use them (grants and revocations).
 //! Unauthenticated, like fake-aad's.
 
+mod access;
 mod handlers;
 mod secrets;
 
+pub use access::{GrantReply, RevokeReply};
+pub use secrets::{AdminSecret, SetSecret, UpdateSecret};
+
 use axum::Router;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 
 use crate::state::AppState;
 
@@ -22,6 +27,11 @@ pub fn routes() -> Router<AppState> {
             get(handlers::get_vault)
                 .put(handlers::put_named_vault)
                 .delete(handlers::delete_vault),
+        )
+        .route("/_emulator/vaults/{name}/access/grant", post(access::grant))
+        .route(
+            "/_emulator/vaults/{name}/access/revoke",
+            post(access::revoke),
         )
         .route(
             "/_emulator/vaults/{name}/secrets",

@@ -13,33 +13,44 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::handlers::{admin_error, body};
+use super::handlers::{admin_error, body, vault};
+use crate::error::AkvError;
+use crate::kind::ObjectKind;
+use crate::operations::{OpError, Purge};
 use crate::secrets::store::{NewSecretVersion, Secret, SecretValue, SecretVersion};
-use crate::state::{AppState, Vault};
-use crate::store::{Retention, StoreError, VersionUpdate};
-use crate::vault::valid_object_name;
+use crate::state::AppState;
+use crate::store::VersionUpdate;
 
 /// A secret as the admin API shows it: its latest version, value included.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct AdminSecret {
-    name: String,
-    version: String,
-    value: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<String>,
-    enabled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<BTreeMap<String, String>>,
-    created: i64,
-    updated: i64,
-    versions: usize,
+pub struct AdminSecret {
+    /// The name as first created.
+    pub name: String,
+    /// The latest version's id.
+    pub version: String,
+    /// Its value.
+    pub value: String,
+    /// Its content type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Created, Unix seconds.
+    pub created: i64,
+    /// Last updated, Unix seconds.
+    pub updated: i64,
+    /// How many versions the secret has.
+    pub versions: usize,
     /// Deletion date (Unix seconds) of a soft-deleted secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deleted: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<i64>,
     /// When a soft-deleted secret disappears for good.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scheduled_purge: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_purge: Option<i64>,
 }
 
 impl AdminSecret {
@@ -61,58 +72,35 @@ impl AdminSecret {
 }
 
 /// `PUT .../secrets/{name}`: a new version.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct SetSecret {
-    value: String,
-    #[serde(default)]
-    content_type: Option<String>,
-    #[serde(default)]
-    tags: Option<BTreeMap<String, String>>,
+pub struct SetSecret {
+    /// The value.
+    pub value: String,
+    /// Its content type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// `PATCH .../secrets/{name}`: attributes of the latest version.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct UpdateSecret {
-    #[serde(default)]
-    enabled: Option<bool>,
-    #[serde(default)]
-    tags: Option<BTreeMap<String, String>>,
+pub struct UpdateSecret {
+    /// Enable or disable it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Replace its tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
-/// The vault, settled as of now like a data-plane request's.
-fn vault(state: &AppState, name: &str) -> Result<std::sync::Arc<Vault>, Response> {
-    let vault = state
-        .vault(name)
-        .ok_or_else(|| admin_error(StatusCode::NOT_FOUND, format!("vault {name} not found")))?;
-    vault.sweep(state.clock().unix());
-    Ok(vault)
-}
-
-fn store_error(error: &StoreError) -> Response {
-    let status = match error {
-        StoreError::NotFound { .. } | StoreError::DeletionInProgress { .. } => {
-            StatusCode::NOT_FOUND
-        }
-        StoreError::DeletedButRecoverable { .. }
-        | StoreError::RestoreConflict { .. }
-        | StoreError::BeingDeleted { .. }
-        | StoreError::RecreateWhileBeingDeleted { .. } => StatusCode::CONFLICT,
-        StoreError::Disabled | StoreError::PurgeProtected => StatusCode::FORBIDDEN,
-    };
-    admin_error(status, error)
-}
-
-fn checked_name(name: &str) -> Result<(), Response> {
-    if valid_object_name(name) {
-        Ok(())
-    } else {
-        Err(admin_error(
-            StatusCode::BAD_REQUEST,
-            format!("invalid secret name '{name}'"),
-        ))
-    }
+/// The data plane's status for the same refusal, with a message for people.
+fn refused(error: impl Into<OpError>) -> Response {
+    let error = AkvError::from_op(error.into(), "", ObjectKind::Secrets);
+    admin_error(error.parts().0, error)
 }
 
 /// Live secrets, then soft-deleted ones, each in name order.
@@ -142,7 +130,7 @@ pub(super) async fn get_secret(
     if let Ok(secret) = store.object(&name) {
         return Ok(Json(AdminSecret::new(&secret, secret.latest(), None)));
     }
-    let deleted = store.deleted(&name).map_err(|e| store_error(&e))?;
+    let deleted = store.deleted(&name).map_err(refused)?;
     Ok(Json(AdminSecret::new(
         &deleted.object,
         deleted.object.latest(),
@@ -156,12 +144,10 @@ pub(super) async fn set_secret(
     set: Result<Json<SetSecret>, JsonRejection>,
 ) -> Result<Json<AdminSecret>, Response> {
     let set = body(set)?;
-    checked_name(&name)?;
     let vault = vault(&state, &vault_name)?;
     let now = state.clock().unix();
-    let mut store = vault.secrets();
-    let (name, version) = store
-        .set(
+    let (name, version) = vault
+        .set_secret(
             &name,
             NewSecretVersion {
                 payload: SecretValue {
@@ -173,8 +159,8 @@ pub(super) async fn set_secret(
             },
             now,
         )
-        .map_err(|e| store_error(&e))?;
-    let secret = store.object(&name).map_err(|e| store_error(&e))?;
+        .map_err(refused)?;
+    let secret = vault.secrets().object(&name).map_err(refused)?;
     Ok(Json(AdminSecret::new(&secret, &version, None)))
 }
 
@@ -186,9 +172,8 @@ pub(super) async fn update_secret(
     let update = body(update)?;
     let vault = vault(&state, &vault_name)?;
     let now = state.clock().unix();
-    let mut store = vault.secrets();
-    let (name, version) = store
-        .update(
+    let (name, version) = vault
+        .update_secret(
             &name,
             None,
             VersionUpdate {
@@ -196,11 +181,11 @@ pub(super) async fn update_secret(
                 enabled: update.enabled,
                 ..VersionUpdate::default()
             },
-            |_| {},
+            None,
             now,
         )
-        .map_err(|e| store_error(&e))?;
-    let secret = store.object(&name).map_err(|e| store_error(&e))?;
+        .map_err(refused)?;
+    let secret = vault.secrets().object(&name).map_err(refused)?;
     Ok(Json(AdminSecret::new(&secret, &version, None)))
 }
 
@@ -211,10 +196,7 @@ pub(super) async fn delete_secret(
 ) -> Result<Json<AdminSecret>, Response> {
     let vault = vault(&state, &vault_name)?;
     let now = state.clock().unix();
-    let deleted = vault
-        .secrets()
-        .delete(&name, now, vault.retention())
-        .map_err(|e| store_error(&e))?;
+    let deleted = vault.delete_secret(&name, now).map_err(refused)?;
     Ok(Json(AdminSecret::new(
         &deleted.object,
         deleted.object.latest(),
@@ -231,13 +213,8 @@ pub(super) async fn purge_secret(
         Ok(vault) => vault,
         Err(response) => return response,
     };
-    let now = state.clock().unix();
-    let retention = Retention {
-        purge_protection: false,
-        ..vault.retention()
-    };
-    match vault.secrets().purge(&name, now, retention) {
+    match vault.purge_secret(&name, state.clock().unix(), Purge::AsOperator) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => store_error(&e),
+        Err(e) => refused(e),
     }
 }

@@ -4,6 +4,7 @@
 //! policies ([`rbac`]).
 
 pub mod rbac;
+pub mod roles;
 pub mod token;
 
 use axum::http::{HeaderMap, header};

@@ -1,48 +1,15 @@
-//! Authorization: Azure RBAC built-in roles mapped to Key Vault data actions, and vault access
-//! policies mapped to permission names.
-//!
-//! Role definitions: MicrosoftDocs/azure-docs
-//! `articles/role-based-access-control/built-in-roles/security.md` (the Key Vault roles'
-//! `DataActions`). Action names: the same page and the 403 captures in §3.4.
+//! Authorization: a caller's role assignments matched against the data action an operation
+//! needs ([`super::roles`] holds the built-in roles), or its access policy against the
+//! permission name. Action names: MicrosoftDocs/azure-docs
+//! `articles/role-based-access-control/built-in-roles/security.md` and the 403 captures in §3.4.
 
 use uuid::Uuid;
 
 use super::Caller;
+use super::roles::role_actions;
 use crate::error::AkvError;
+use crate::kind::ObjectKind;
 use crate::vault::{Authorization, VaultSpec};
-
-/// The object kind an operation touches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ObjectKind {
-    /// Secrets.
-    Secrets,
-    /// Keys.
-    Keys,
-    /// Certificates.
-    Certificates,
-}
-
-impl ObjectKind {
-    /// The noun in messages: `secret`, `key`, `certificate`.
-    #[must_use]
-    pub fn noun(self) -> &'static str {
-        match self {
-            ObjectKind::Secrets => "secret",
-            ObjectKind::Keys => "key",
-            ObjectKind::Certificates => "certificate",
-        }
-    }
-
-    /// The path segment and access-policy list name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Secrets => "secrets",
-            ObjectKind::Keys => "keys",
-            ObjectKind::Certificates => "certificates",
-        }
-    }
-}
 
 /// What an operation needs: a data action under RBAC, a permission under access policies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,106 +22,6 @@ pub struct Requirement {
     pub permission: &'static str,
     /// The object name, for object-scoped assignments; `None` for vault-wide operations.
     pub object: Option<String>,
-}
-
-/// Built-in role definition ids (the `name` of each definition in `security.md`), so that an
-/// assignment may name its role as ARM does.
-const ROLE_IDS: &[(&str, &str)] = &[
-    (
-        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-        "key vault administrator",
-    ),
-    (
-        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-        "key vault secrets officer",
-    ),
-    (
-        "4633458b-17de-408a-b874-0445c86b69e6",
-        "key vault secrets user",
-    ),
-    ("21090545-7ca7-4776-b22c-e363652d74d2", "key vault reader"),
-    (
-        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
-        "key vault crypto officer",
-    ),
-    (
-        "12338af0-0e69-4776-bea7-57ae8d297424",
-        "key vault crypto user",
-    ),
-    (
-        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
-        "key vault crypto service encryption user",
-    ),
-    (
-        "a4417e6f-fecd-4de8-b567-7b0420556985",
-        "key vault certificates officer",
-    ),
-    (
-        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
-        "key vault certificate user",
-    ),
-];
-
-/// DataActions of the Key Vault built-in roles, by name or definition id (a full
-/// `/providers/Microsoft.Authorization/roleDefinitions/{id}` path is accepted too).
-fn role_actions(role: &str) -> Option<&'static [&'static str]> {
-    let lower = role.to_ascii_lowercase();
-    let id = lower.rsplit('/').next().unwrap_or_default();
-    let name = ROLE_IDS
-        .iter()
-        .find(|(guid, _)| *guid == id)
-        .map_or(lower.as_str(), |(_, name)| name);
-    let actions: &'static [&'static str] = match name {
-        "key vault administrator" => &["Microsoft.KeyVault/vaults/*"],
-        "key vault secrets officer" => &["Microsoft.KeyVault/vaults/secrets/*"],
-        "key vault crypto service encryption user" => &[
-            "Microsoft.KeyVault/vaults/keys/read",
-            "Microsoft.KeyVault/vaults/keys/wrap/action",
-            "Microsoft.KeyVault/vaults/keys/unwrap/action",
-        ],
-        "key vault secrets user" => &[
-            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
-        ],
-        "key vault reader" => &[
-            "Microsoft.KeyVault/vaults/*/read",
-            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
-        ],
-        "key vault crypto officer" => &[
-            "Microsoft.KeyVault/vaults/keys/*",
-            "Microsoft.KeyVault/vaults/keyrotationpolicies/*",
-        ],
-        "key vault crypto user" => &[
-            "Microsoft.KeyVault/vaults/keys/read",
-            "Microsoft.KeyVault/vaults/keys/update/action",
-            "Microsoft.KeyVault/vaults/keys/backup/action",
-            "Microsoft.KeyVault/vaults/keys/encrypt/action",
-            "Microsoft.KeyVault/vaults/keys/decrypt/action",
-            "Microsoft.KeyVault/vaults/keys/wrap/action",
-            "Microsoft.KeyVault/vaults/keys/unwrap/action",
-            "Microsoft.KeyVault/vaults/keys/sign/action",
-            "Microsoft.KeyVault/vaults/keys/verify/action",
-        ],
-        "key vault certificates officer" => &[
-            "Microsoft.KeyVault/vaults/certificatecas/*",
-            "Microsoft.KeyVault/vaults/certificates/*",
-            "Microsoft.KeyVault/vaults/certificatecontacts/write",
-        ],
-        "key vault certificate user" => &[
-            "Microsoft.KeyVault/vaults/certificates/read",
-            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
-            "Microsoft.KeyVault/vaults/keys/read",
-        ],
-        _ => return None,
-    };
-    Some(actions)
-}
-
-/// Whether `role` names a built-in role the fake knows.
-#[must_use]
-pub fn is_known_role(role: &str) -> bool {
-    role_actions(role).is_some()
 }
 
 /// ARM action matching: case-insensitive, `*` spans one or more path characters.
@@ -333,16 +200,6 @@ mod tests {
             panic!("expected ForbiddenByRbac");
         };
         assert!(resource.ends_with("/providers/microsoft.keyvault/vaults/kv1/secrets/one"));
-    }
-
-    #[test]
-    fn roles_are_found_by_name_or_definition_id() {
-        assert!(is_known_role("Key Vault Secrets User"));
-        assert!(is_known_role("4633458b-17de-408a-b874-0445c86b69e6"));
-        assert!(is_known_role(
-            "/providers/Microsoft.Authorization/roleDefinitions/4633458B-17DE-408A-B874-0445C86B69E6"
-        ));
-        assert!(!is_known_role("Owner"));
     }
 
     #[test]

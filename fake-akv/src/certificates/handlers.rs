@@ -5,8 +5,6 @@
 //! at a time in that order, never two at once, so no lock order can deadlock with the secret
 //! and key handlers.
 
-use std::collections::BTreeSet;
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -22,10 +20,10 @@ use super::wire::{
     CertificateUpdateParameters, DeletedCertificateBundle, DeletedCertificateItem,
     IssuerParameters,
 };
-use crate::auth::rbac::ObjectKind;
 use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
+use crate::kind::ObjectKind;
 use crate::reply;
 use crate::secrets::store::SecretValue;
 use crate::secrets::wire::BackupBlob;
@@ -60,36 +58,6 @@ pub fn dispatch(
         Op::PurgeDeletedCertificate(name) => purge_deleted_certificate(cx, &name),
         Op::RecoverDeletedCertificate(name) => recover_deleted_certificate(cx, &name),
     }
-}
-
-/// Whether `name` is a live certificate, so its secret and key are managed. Takes the
-/// certificate lock alone: call it while holding no other store's guard.
-#[must_use]
-pub fn is_certificate(cx: &RequestContext<'_>, name: &str) -> bool {
-    cx.vault.certificates().contains(name)
-}
-
-/// Lower-cased names of the live certificates (for marking list items managed).
-#[must_use]
-pub fn certificate_names(cx: &RequestContext<'_>) -> BTreeSet<String> {
-    cx.vault
-        .certificates()
-        .listed()
-        .map(|c| c.name.to_ascii_lowercase())
-        .collect()
-}
-
-/// Refuses `operation` on a certificate's secret or key.
-pub fn refuse_managed(
-    cx: &RequestContext<'_>,
-    name: &str,
-    operation: &'static str,
-    kind: ObjectKind,
-) -> Result<(), AkvError> {
-    if is_certificate(cx, name) {
-        return Err(AkvError::ManagedByKeyVault { operation, kind });
-    }
-    Ok(())
 }
 
 fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, CertificateMaterial> {
@@ -175,7 +143,7 @@ fn store_new(
             ),
             cx.now,
         )
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     // The certificate's name was free (or its own), so its key's and secret's are too, unless
     // a plain secret or key of that name was soft-deleted: then Key Vault would have refused
     // the certificate, and the fake keeps the certificate without that part.
@@ -368,7 +336,7 @@ pub fn get_certificate(
         .vault
         .certificates()
         .find(name, version)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     Ok(bundle(cx, &cert_name, &found, version.is_none()))
 }
 
@@ -400,7 +368,7 @@ pub fn update_certificate(
             },
             cx.now,
         )
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     if enabled.is_some() {
         let mirror = || VersionUpdate {
             enabled,
@@ -419,7 +387,7 @@ pub fn get_certificate_policy(cx: &RequestContext<'_>, name: &str) -> Result<Res
         .vault
         .certificates()
         .find(name, None)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     Ok(reply::ok(&CertificatePolicy::from_domain(
         &cert_name,
         &latest.payload.policy,
@@ -450,7 +418,7 @@ pub fn update_certificate_policy(
             },
             now,
         )
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     Ok(reply::ok(&CertificatePolicy::from_domain(
         &cert_name,
         &latest.payload.policy,
@@ -513,7 +481,7 @@ pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
         .vault
         .certificates()
         .delete(name, cx.now, retention)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     // The key and secret exist whenever the certificate does (`store_new`) and follow it.
     let _: Result<_, _> = cx.vault.secrets().delete(name, cx.now, retention);
     let _: Result<_, _> = cx.vault.keys().delete(name, cx.now, retention);
@@ -528,7 +496,7 @@ pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
 pub fn get_deleted_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let deleted = swept(cx)
         .deleted(name)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     Ok(reply::ok(&DeletedCertificateBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -564,7 +532,7 @@ pub fn recover_deleted_certificate(
         .vault
         .certificates()
         .recover(name, cx.now)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     let _: Result<_, _> = cx.vault.secrets().recover(name, cx.now);
     let _: Result<_, _> = cx.vault.keys().recover(name, cx.now);
     Ok(bundle(cx, &cert.name, cert.latest(), true))
@@ -579,7 +547,7 @@ pub fn purge_deleted_certificate(
     cx.vault
         .certificates()
         .purge(name, cx.now, retention)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     let _: Result<_, _> = cx.vault.secrets().purge(name, cx.now, retention);
     let _: Result<_, _> = cx.vault.keys().purge(name, cx.now, retention);
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -591,7 +559,7 @@ pub fn backup_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Respons
         .vault
         .certificates()
         .object(name)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     let backup = CertificateBackup {
         certificate,
         secret: cx.vault.secrets().object(name).ok(),
@@ -616,7 +584,7 @@ pub fn restore_certificate(cx: &RequestContext<'_>, body: &[u8]) -> Result<Respo
         .vault
         .certificates()
         .restore(backup.certificate, cx.now)
-        .map_err(cx.store_error(ObjectKind::Certificates))?;
+        .map_err(cx.refused(ObjectKind::Certificates))?;
     // The certificate's name was free, so its secret's and key's are, as in `store_new`.
     if let Some(secret) = backup.secret {
         let _: Result<_, _> = cx.vault.secrets().restore(secret, cx.now);

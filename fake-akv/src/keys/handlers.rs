@@ -9,11 +9,10 @@ use super::wire::{
     DeletedKeyBundle, DeletedKeyItem, KeyBundle, KeyCreateParameters, KeyImportParameters, KeyItem,
     KeyUpdateParameters,
 };
-use crate::auth::rbac::ObjectKind;
-use crate::certificates::handlers::{certificate_names, is_certificate, refuse_managed};
 use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
+use crate::kind::ObjectKind;
 use crate::reply;
 use crate::state::StoreGuard;
 use crate::store::VersionOrder;
@@ -49,7 +48,7 @@ fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, KeyMaterial> {
 fn bundle(cx: &RequestContext<'_>, name: &str, version: &super::store::KeyVersion) -> Response {
     reply::ok(
         &KeyBundle::from_domain(name, version, &cx.id_base(), cx.recovery())
-            .managed(is_certificate(cx, name)),
+            .managed(cx.vault.holds_certificate(name)),
     )
 }
 
@@ -62,13 +61,15 @@ fn store_new(
         .vault
         .keys()
         .set(name, new, cx.now)
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(bundle(cx, &key, &version))
 }
 
 /// `CreateKey`.
 pub fn create_key(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Response, AkvError> {
-    refuse_managed(cx, name, "create", ObjectKind::Keys)?;
+    cx.vault
+        .refuse_managed(name, "create", ObjectKind::Keys)
+        .map_err(cx.refused(ObjectKind::Keys))?;
     let params: KeyCreateParameters = json_body(body)?;
     let Some(kty) = params.kty else {
         return Err(AkvError::BadParameter(
@@ -93,7 +94,9 @@ pub fn create_key(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Re
 
 /// `ImportKey`: the public parts of the JWK are kept; private parts are discarded.
 pub fn import_key(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Response, AkvError> {
-    refuse_managed(cx, name, "import", ObjectKind::Keys)?;
+    cx.vault
+        .refuse_managed(name, "import", ObjectKind::Keys)
+        .map_err(cx.refused(ObjectKind::Keys))?;
     let params: KeyImportParameters = json_body(body)?;
     let material = params
         .key
@@ -129,7 +132,7 @@ pub fn get_key(
         .vault
         .keys()
         .find(name, version)
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(bundle(cx, &key, &found))
 }
 
@@ -160,7 +163,7 @@ pub fn update_key(
             },
             cx.now,
         )
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(bundle(cx, &key, &found))
 }
 
@@ -169,7 +172,7 @@ pub fn get_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
-    let managed = certificate_names(cx);
+    let managed = cx.vault.certificate_names();
     let items: Vec<(String, KeyItem)> = cx
         .vault
         .keys()
@@ -199,7 +202,7 @@ pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response,
         );
         (display, page)
     };
-    let managed = is_certificate(cx, name);
+    let managed = cx.vault.holds_certificate(name);
     let items: Vec<(String, KeyItem)> = versions
         .into_iter()
         .map(|(key, v)| {
@@ -218,13 +221,15 @@ pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response,
 
 /// `DeleteKey`.
 pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    refuse_managed(cx, name, "delete", ObjectKind::Keys)?;
+    cx.vault
+        .refuse_managed(name, "delete", ObjectKind::Keys)
+        .map_err(cx.refused(ObjectKind::Keys))?;
     let retention = cx.vault.retention();
     let deleted = cx
         .vault
         .keys()
         .delete(name, cx.now, retention)
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(reply::ok(&DeletedKeyBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -236,7 +241,7 @@ pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvEr
 pub fn get_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let deleted = swept(cx)
         .deleted(name)
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(reply::ok(&DeletedKeyBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -269,7 +274,7 @@ pub fn recover_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Respon
         .vault
         .keys()
         .recover(name, cx.now)
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(bundle(cx, &key.name, key.latest()))
 }
 
@@ -279,6 +284,6 @@ pub fn purge_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response
     cx.vault
         .keys()
         .purge(name, cx.now, retention)
-        .map_err(cx.store_error(ObjectKind::Keys))?;
+        .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -11,7 +11,8 @@ pub mod wire;
 
 use axum::http::Method;
 
-use crate::auth::rbac::{ObjectKind, Requirement};
+use crate::auth::rbac::Requirement;
+use crate::kind::ObjectKind;
 
 /// One Key Vault key operation, named by its swagger `operationId`.
 #[derive(Clone, Debug, PartialEq, Eq)]

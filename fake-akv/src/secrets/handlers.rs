@@ -9,24 +9,14 @@ use super::wire::{
     BackupBlob, DeletedSecretBundle, DeletedSecretItem, SecretBundle, SecretItem,
     SecretSetParameters, SecretUpdateParameters,
 };
-use crate::auth::rbac::ObjectKind;
-use crate::certificates::handlers::{certificate_names, is_certificate, refuse_managed};
 use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
+use crate::kind::ObjectKind;
+use crate::operations::Purge;
 use crate::reply;
 use crate::state::StoreGuard;
-use crate::store::Tags;
 use crate::store::VersionOrder;
-
-/// Secret value limit: 25k bytes (MicrosoftDocs `key-vault/secrets/about-secrets.md`).
-pub const MAX_VALUE_BYTES: usize = 25_600;
-/// Content type limit: 255 characters (same page).
-pub const MAX_CONTENT_TYPE: usize = 255;
-/// Tag limits: 15 tags, 512 characters per name and value (same page).
-pub const MAX_TAGS: usize = 15;
-/// Tag name and value limit.
-pub const MAX_TAG_CHARS: usize = 512;
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -51,40 +41,6 @@ pub fn dispatch(
     }
 }
 
-fn check_limits(
-    value: Option<&str>,
-    content_type: Option<&str>,
-    tags: Option<&Tags>,
-) -> Result<(), AkvError> {
-    // Wording of these 400s is unrecorded (§3.5); the limits are documented.
-    if value.is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
-        return Err(AkvError::BadParameter(format!(
-            "Secret value is too large. The maximum allowed size is {MAX_VALUE_BYTES} bytes."
-        )));
-    }
-    if content_type.is_some_and(|c| c.chars().count() > MAX_CONTENT_TYPE) {
-        return Err(AkvError::BadParameter(format!(
-            "Content type is too long. The maximum length is {MAX_CONTENT_TYPE} characters."
-        )));
-    }
-    if let Some(tags) = tags {
-        if tags.len() > MAX_TAGS {
-            return Err(AkvError::BadParameter(format!(
-                "Too many tags. The maximum number of tags is {MAX_TAGS}."
-            )));
-        }
-        if tags
-            .iter()
-            .any(|(k, v)| k.chars().count() > MAX_TAG_CHARS || v.chars().count() > MAX_TAG_CHARS)
-        {
-            return Err(AkvError::BadParameter(format!(
-                "Tag names and values are limited to {MAX_TAG_CHARS} characters."
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// `SetSecret`.
 pub fn set_secret(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Response, AkvError> {
     let params: SecretSetParameters = json_body(body)?;
@@ -94,17 +50,10 @@ pub fn set_secret(cx: &RequestContext<'_>, name: &str, body: &[u8]) -> Result<Re
             "The parameter 'value' is required.".to_owned(),
         ));
     };
-    refuse_managed(cx, name, "set", ObjectKind::Secrets)?;
-    check_limits(
-        Some(&value),
-        params.content_type.as_deref(),
-        params.tags.as_ref(),
-    )?;
     let (secret, version) = cx
         .vault
-        .secrets()
-        .set(name, params.into_domain(value), cx.now)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .set_secret(name, params.into_domain(value), cx.now)
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &secret,
         &version,
@@ -124,10 +73,10 @@ pub fn get_secret(
         .vault
         .secrets()
         .get(name, version)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(
         &SecretBundle::from_domain(&secret, &found, &cx.id_base(), cx.recovery(), true)
-            .managed(is_certificate(cx, name)),
+            .managed(cx.vault.holds_certificate(name)),
     ))
 }
 
@@ -139,26 +88,14 @@ pub fn update_secret(
     body: &[u8],
 ) -> Result<Response, AkvError> {
     let params: SecretUpdateParameters = json_body(body)?;
-    check_limits(None, params.content_type.as_deref(), params.tags.as_ref())?;
     let (update, content_type) = params.into_domain();
     let (secret, found) = cx
         .vault
-        .secrets()
-        .update(
-            name,
-            version,
-            update,
-            |payload| {
-                if let Some(content_type) = content_type {
-                    payload.content_type = Some(content_type);
-                }
-            },
-            cx.now,
-        )
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .update_secret(name, version, update, content_type, cx.now)
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(
         &SecretBundle::from_domain(&secret, &found, &cx.id_base(), cx.recovery(), false)
-            .managed(is_certificate(cx, name)),
+            .managed(cx.vault.holds_certificate(name)),
     ))
 }
 
@@ -167,7 +104,7 @@ pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
     let paging = cx.page_request()?;
     let base = cx.id_base();
     let recovery = cx.recovery();
-    let managed = certificate_names(cx);
+    let managed = cx.vault.certificate_names();
     let items: Vec<(String, SecretItem)> = cx
         .vault
         .secrets()
@@ -194,7 +131,7 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
         let page = store.versions_page(name, VersionOrder::ById, paging.marker(), paging.size());
         (display, page)
     };
-    let managed = is_certificate(cx, name);
+    let managed = cx.vault.holds_certificate(name);
     let items: Vec<(String, SecretItem)> = versions
         .into_iter()
         .map(|(key, v)| {
@@ -211,13 +148,10 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
 
 /// `DeleteSecret`: soft delete, answered with the deleted bundle.
 pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    refuse_managed(cx, name, "delete", ObjectKind::Secrets)?;
-    let retention = cx.vault.retention();
     let deleted = cx
         .vault
-        .secrets()
-        .delete(name, cx.now, retention)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .delete_secret(name, cx.now)
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&DeletedSecretBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -235,7 +169,7 @@ fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, SecretValue> {
 pub fn get_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let deleted = swept(cx)
         .deleted(name)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     if !deleted.object.latest().enabled {
         return Err(AkvError::AccessDenied);
     }
@@ -269,9 +203,8 @@ pub fn get_deleted_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError
 pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let secret = cx
         .vault
-        .secrets()
-        .recover(name, cx.now)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .recover_secret(name, cx.now)
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &secret.name,
         secret.latest(),
@@ -283,11 +216,9 @@ pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Res
 
 /// `PurgeDeletedSecret`: 204 with no body.
 pub fn purge_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let retention = cx.vault.retention();
     cx.vault
-        .secrets()
-        .purge(name, cx.now, retention)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .purge_secret(name, cx.now, Purge::AsUser)
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -297,7 +228,7 @@ pub fn backup_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, Ak
         .vault
         .secrets()
         .object(name)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&BackupBlob {
         value: Some(cx.state.backup_key().seal(&secret)),
     }))
@@ -320,7 +251,7 @@ pub fn restore_secret(cx: &RequestContext<'_>, body: &[u8]) -> Result<Response, 
         .vault
         .secrets()
         .restore(secret, cx.now)
-        .map_err(cx.store_error(ObjectKind::Secrets))?;
+        .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &restored.name,
         restored.latest(),

@@ -88,11 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 action: SecretAction::Add { app, value },
             } => {
                 let secret = admin.add_app_secret(&app, value.as_deref()).await?;
-                println!(
-                    "key {} value {}",
-                    secret["keyId"].as_str().unwrap_or_default(),
-                    secret["value"].as_str().unwrap_or_default()
-                );
+                println!("key {} value {}", secret.key_id, secret.value);
             }
             Action::Secret {
                 action: SecretAction::Expire { app, key },

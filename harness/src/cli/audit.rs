@@ -52,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         for row in rows {
             let [time, entry, client, operation, target, object, result] = row;
-            let time = super::vault::unix_time(&Value::from(time.parse::<i64>().unwrap_or(0)));
+            let time = super::vault::unix_time(time.parse::<i64>().unwrap_or(0));
             println!(
                 "{time:<20} {entry:<9} {client:<36} {operation:<28} {target:<36} {object:<28} {result}"
             );

@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde_json::Value;
-
 use crate::admin::Admin;
 use crate::serve::DEFAULT_VAULT;
 
@@ -70,14 +68,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         match args.action {
             Action::Set { name, value } => {
                 let set = admin.set_secret(vault, &name, &value).await?;
-                println!("{name} version {}", text(&set["version"]));
+                println!("{name} version {}", set.version);
             }
             Action::Get { name, json } => {
                 let secret = admin.get_secret(vault, &name).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&secret)?);
                 } else {
-                    println!("{}", text(&secret["value"]));
+                    println!("{}", secret.value);
                 }
             }
             Action::List => {
@@ -87,20 +85,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "NAME", "VERSION", "VERSIONS", "STATE", "UPDATED"
                 );
                 for s in secrets {
-                    let state = if s.get("deleted").is_some() {
+                    let state = if s.deleted.is_some() {
                         "deleted"
-                    } else if s["enabled"] == false {
+                    } else if !s.enabled {
                         "disabled"
                     } else {
                         "enabled"
                     };
                     println!(
                         "{:<32} {:<32} {:>8} {:<8} {:<20}",
-                        text(&s["name"]),
-                        text(&s["version"]),
-                        s["versions"],
+                        s.name,
+                        s.version,
+                        s.versions,
                         state,
-                        unix_time(&s["updated"])
+                        unix_time(s.updated)
                     );
                 }
             }
@@ -108,16 +106,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let deleted = admin.delete_secret(vault, &name).await?;
                 println!(
                     "{name} deleted; recoverable until {}",
-                    unix_time(&deleted["scheduledPurge"])
+                    deleted
+                        .scheduled_purge
+                        .map_or_else(|| "-".to_owned(), unix_time)
                 );
             }
             Action::Disable { name } => {
                 let secret = admin.enable_secret(vault, &name, false).await?;
-                println!("{name} version {} disabled", text(&secret["version"]));
+                println!("{name} version {} disabled", secret.version);
             }
             Action::Enable { name } => {
                 let secret = admin.enable_secret(vault, &name, true).await?;
-                println!("{name} version {} enabled", text(&secret["version"]));
+                println!("{name} version {} enabled", secret.version);
             }
             Action::Purge { name } => {
                 admin.purge_secret(vault, &name).await?;
@@ -128,18 +128,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A JSON string without quotes, anything else as JSON.
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned)
-}
-
 /// Unix seconds as RFC 3339 (UTC).
-pub(super) fn unix_time(value: &Value) -> String {
-    value
-        .as_i64()
-        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+pub(super) fn unix_time(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::duration::DurationSpec;
 use crate::step::StepEntry;
 
 /// One scenario file.
@@ -57,49 +58,6 @@ pub struct VariantSpec {
     /// Variables of this variant; they override the scenario's `vars`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
-}
-
-/// A duration: a number followed by `ms`, `s`, `m` or `h` (`500ms`, `30s`, `2m`, `1h`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DurationSpec(pub String);
-
-impl JsonSchema for DurationSpec {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "DurationSpec".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "description": "A duration: a number followed by `ms`, `s`, `m` or `h` (`500ms`, `30s`, `2m`, `1h`).",
-            "type": "string",
-            "pattern": "^[0-9]+(ms|s|m|h)$",
-            "examples": ["30s"],
-        })
-    }
-}
-
-impl DurationSpec {
-    /// The duration.
-    #[must_use]
-    pub fn get(&self) -> std::time::Duration {
-        super::parse_duration(&self.0).expect("checked when deserialised")
-    }
-}
-
-impl TryFrom<String> for DurationSpec {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        super::parse_duration(&text)?;
-        Ok(Self(text))
-    }
-}
-
-impl From<DurationSpec> for String {
-    fn from(d: DurationSpec) -> Self {
-        d.0
-    }
 }
 
 /// The Azure side: one tenant with apps and managed identities, and vaults.

@@ -77,16 +77,6 @@ fn kubernetes_examples_need_a_cluster_and_azure_ones_do_not() {
 }
 
 #[test]
-fn parse_duration_accepts_units_and_refuses_the_rest() {
-    assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-    assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-    assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
-    assert!(parse_duration("1d").is_err());
-    assert!(parse_duration("s").is_err());
-    assert!(parse_duration("1.5s").is_err());
-}
-
-#[test]
 fn filter_matches_names_and_tags() {
     let scenario = parse(
         Path::new("f.yaml"),

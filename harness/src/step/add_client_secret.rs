@@ -3,12 +3,11 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Step, StepContext, StepError, StepOutcome};
-use crate::scenario::spec::DurationSpec;
+use crate::duration::DurationSpec;
 use crate::scenario::world::generated_secret;
-use fake_aad::directory::ClientSecret;
+use fake_aad::operations::NewClientSecret;
 
 /// Adds a client secret to an app registration.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -36,29 +35,21 @@ impl Step for AddClientSecret {
             .filter(|p| p.is_app)
             .ok_or_else(|| StepError::UnknownApp(self.app.clone()))?;
         let state = cx.bench.aad().state();
-        let now = state.clock().now();
-        let secret = ClientSecret {
-            key_id: Uuid::new_v4(),
-            value: self.value.clone().unwrap_or_else(generated_secret),
-            start: None,
-            end: self.expires_in.as_ref().map(|d| now + d.get()),
+        let new = NewClientSecret {
+            value: Some(self.value.clone().unwrap_or_else(generated_secret)),
+            end: self
+                .expires_in
+                .as_ref()
+                .map(|d| state.clock().now() + d.get()),
         };
-        let tenant = cx.world.tenant_id;
-        let value = secret.value.clone();
-        let added = state
-            .update_directory(|d| {
-                d.tenants
-                    .iter_mut()
-                    .filter(|t| t.id == tenant)
-                    .flat_map(|t| t.apps.iter_mut())
-                    .find(|a| a.app_id == ids.client_id)
-                    .map(|a| a.secrets.push(secret))
-                    .is_some()
-            })
-            .map_err(|e| StepError::refused("add client secret", e))?;
-        if !added {
-            return Err(StepError::UnknownApp(self.app.clone()));
-        }
+        let value = state
+            .add_client_secret(
+                &cx.world.tenant_id.to_string(),
+                &ids.client_id.to_string(),
+                new,
+            )
+            .map_err(|e| StepError::refused("add client secret", e))?
+            .value;
         if let Some(name) = &self.bind {
             cx.bindings.set(name.clone(), value);
         }

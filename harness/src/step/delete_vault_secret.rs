@@ -20,10 +20,8 @@ impl Step for DeleteVaultSecret {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
         let vault = cx.vault(self.vault.as_deref())?;
         let now = cx.now_unix();
-        let retention = vault.retention();
         vault
-            .secrets()
-            .delete(&self.name, now, retention)
+            .delete_secret(&self.name, now)
             .map_err(|e| StepError::refused(format!("delete secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

@@ -26,8 +26,7 @@ impl Step for DisableVaultSecret {
             ..VersionUpdate::default()
         };
         vault
-            .secrets()
-            .update(&self.name, None, update, |_| {}, now)
+            .update_secret(&self.name, None, update, None, now)
             .map_err(|e| StepError::refused(format!("disable secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

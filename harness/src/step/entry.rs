@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::StepKind;
-use crate::scenario::spec::DurationSpec;
+use crate::duration::DurationSpec;
 
 /// One step, with its shared fields.
 #[derive(Clone, Debug)]

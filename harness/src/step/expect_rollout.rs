@@ -13,10 +13,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
+use crate::duration::DurationSpec;
 use crate::event::OutputStream;
 use crate::k8s::workload::{self, WorkloadKind, WorkloadState};
 use crate::reloader::marks::{Marks, secret_hash};
-use crate::scenario::spec::DurationSpec;
 
 /// Polls until the workload has rolled out exactly `restarts` new revisions since
 /// `sinceRevision` with every new pod Ready, then checks that the count holds for `hold`

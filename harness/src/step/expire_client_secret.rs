@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
+use fake_aad::operations::SecretSelector;
 
 /// Expires an app's client secrets (one, by value, or all).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -24,35 +25,19 @@ impl Step for ExpireClientSecret {
             .get(&self.app)
             .filter(|p| p.is_app)
             .ok_or_else(|| StepError::UnknownApp(self.app.clone()))?;
-        let state = cx.bench.aad().state();
-        let past = state.clock().now() - time::Duration::seconds(1);
-        let tenant = cx.world.tenant_id;
-        let expired = state
-            .update_directory(|d| {
-                let mut count = 0;
-                for app in d
-                    .tenants
-                    .iter_mut()
-                    .filter(|t| t.id == tenant)
-                    .flat_map(|t| t.apps.iter_mut())
-                    .filter(|a| a.app_id == ids.client_id)
-                {
-                    for secret in &mut app.secrets {
-                        if self.value.as_ref().is_none_or(|v| *v == secret.value) {
-                            secret.end = Some(past);
-                            count += 1;
-                        }
-                    }
-                }
-                count
-            })
-            .map_err(|e| StepError::refused("expire client secret", e))?;
-        if expired == 0 {
-            return Err(StepError::Invalid(format!(
-                "app {} has no matching client secret",
-                self.app
-            )));
-        }
+        let which = SecretSelector {
+            key_id: None,
+            value: self.value.clone(),
+        };
+        cx.bench
+            .aad()
+            .state()
+            .expire_client_secrets(
+                &cx.world.tenant_id.to_string(),
+                &ids.client_id.to_string(),
+                &which,
+            )
+            .map_err(|e| StepError::Invalid(format!("app {}: {e}", self.app)))?;
         Ok(StepOutcome::Passed)
     }
 

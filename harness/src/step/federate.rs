@@ -28,35 +28,15 @@ impl Step for Federate {
             .get(&self.principal)
             .ok_or_else(|| StepError::UnknownPrincipal(self.principal.clone()))?
             .clone();
-        let credential = federated_credential(&self.credential);
-        let tenant = cx.world.tenant_id;
-        let added = cx
-            .bench
+        cx.bench
             .aad()
             .state()
-            .update_directory(|d| {
-                let Some(tenant) = d.tenants.iter_mut().find(|t| t.id == tenant) else {
-                    return false;
-                };
-                let credentials = if ids.is_app {
-                    tenant
-                        .apps
-                        .iter_mut()
-                        .find(|a| a.app_id == ids.client_id)
-                        .map(|a| &mut a.federated_credentials)
-                } else {
-                    tenant
-                        .managed_identities
-                        .iter_mut()
-                        .find(|m| m.client_id == ids.client_id)
-                        .map(|m| &mut m.federated_credentials)
-                };
-                credentials.map(|c| c.push(credential)).is_some()
-            })
+            .federate(
+                &cx.world.tenant_id.to_string(),
+                &ids.client_id.to_string(),
+                federated_credential(&self.credential),
+            )
             .map_err(|e| StepError::refused("add federated credential", e))?;
-        if !added {
-            return Err(StepError::UnknownPrincipal(self.principal.clone()));
-        }
         Ok(StepOutcome::Passed)
     }
 

@@ -1,14 +1,13 @@
 //! `grantAccess`: gives a principal a role on a vault (RBAC vaults) or secret permissions in
 //! its access policy (access-policy vaults), as `az role assignment create` or
 //! `az keyvault set-policy` do. [`revokeAccess`](super::revoke_access) takes it back; both
-//! change the vault through [`Access::apply`].
+//! change the vault through fake-akv's access operations ([`Access::apply`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Step, StepContext, StepError, StepOutcome};
-use fake_akv::vault::{AccessPolicy, Authorization, Permissions, RoleAssignment, VaultSpec};
+use fake_akv::operations::AccessChange;
 
 /// Who gets (or loses) what on which vault.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -22,7 +21,8 @@ pub struct Access {
     /// RBAC vaults: the built-in role, e.g. `Key Vault Secrets User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// RBAC vaults: `/` (default) for the whole vault, or `/secrets/NAME`.
+    /// RBAC vaults: `/` for the whole vault, or `/secrets/NAME`. Granting without one is
+    /// vault-wide; revoking without one removes the role at every scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Access-policy vaults: secret permissions (`get`, `list`, ...). Revoking with none
@@ -32,101 +32,28 @@ pub struct Access {
 }
 
 impl Access {
-    /// Grants (`grant`) or revokes this access on the fake vault.
+    /// Grants (`grant`) or revokes this access on the fake vault, through fake-akv's own
+    /// access operations.
     pub(super) fn apply(&self, cx: &StepContext<'_>, grant: bool) -> Result<(), StepError> {
-        let principal = cx
+        let principal_id = cx
             .world
             .principals
             .get(&self.principal)
             .ok_or_else(|| StepError::UnknownPrincipal(self.principal.clone()))?
             .object_id;
-        let vault = cx.vault(self.vault.as_deref())?;
-        let mut spec = VaultSpec::clone(&vault.spec());
-        let scope = self.scope.clone().unwrap_or_else(|| "/".into());
-        match spec.authorization {
-            Authorization::Rbac => {
-                let role = self.role.as_ref().ok_or_else(|| {
-                    StepError::Invalid(format!("vault {} uses RBAC: name a `role`", spec.name))
-                })?;
-                let held = |a: &RoleAssignment| {
-                    a.principal_id == principal
-                        && a.role.eq_ignore_ascii_case(role)
-                        && a.scope == scope
-                };
-                if grant {
-                    if !spec.role_assignments.iter().any(held) {
-                        spec.role_assignments.push(RoleAssignment {
-                            id: Uuid::new_v4(),
-                            principal_id: principal,
-                            role: role.clone(),
-                            scope,
-                        });
-                    }
-                } else {
-                    let before = spec.role_assignments.len();
-                    spec.role_assignments.retain(|a| !held(a));
-                    if spec.role_assignments.len() == before {
-                        return Err(StepError::Invalid(format!(
-                            "{} holds no {role} at {scope} on vault {}",
-                            self.principal, spec.name
-                        )));
-                    }
-                }
-            }
-            Authorization::AccessPolicies => {
-                if self.role.is_some() {
-                    return Err(StepError::Invalid(format!(
-                        "vault {} uses access policies: list `secrets` permissions, not a role",
-                        spec.name
-                    )));
-                }
-                let index = spec
-                    .access_policies
-                    .iter()
-                    .position(|p| p.object_id == principal);
-                match (grant, index) {
-                    (true, Some(i)) => {
-                        let granted = &mut spec.access_policies[i].permissions.secrets;
-                        for permission in &self.secrets {
-                            if !granted.iter().any(|g| g.eq_ignore_ascii_case(permission)) {
-                                granted.push(permission.clone());
-                            }
-                        }
-                    }
-                    (true, None) => spec.access_policies.push(AccessPolicy {
-                        object_id: principal,
-                        permissions: Permissions {
-                            secrets: self.secrets.clone(),
-                            ..Permissions::default()
-                        },
-                    }),
-                    (false, Some(i)) if self.secrets.is_empty() => {
-                        spec.access_policies.remove(i);
-                    }
-                    (false, Some(i)) => spec.access_policies[i]
-                        .permissions
-                        .secrets
-                        .retain(|g| !self.secrets.iter().any(|r| r.eq_ignore_ascii_case(g))),
-                    (false, None) => {
-                        return Err(StepError::Invalid(format!(
-                            "{} has no access policy on vault {}",
-                            self.principal, spec.name
-                        )));
-                    }
-                }
-            }
-        }
-        let what = if grant {
-            "grant access"
-        } else {
-            "revoke access"
+        let change = AccessChange {
+            principal_id,
+            role: self.role.clone(),
+            scope: self.scope.clone(),
+            secrets: self.secrets.clone(),
         };
-        cx.bench
-            .akv()
-            .state()
-            .put_vault(spec)
-            .map_err(|e| StepError::refused(what, e))?;
-        Ok(())
+        let vault = cx.vault(self.vault.as_deref())?;
+        if grant {
+            vault.grant(&change).map(drop)
+        } else {
+            vault.revoke(&change).map(drop)
+        }
+        .map_err(|e| StepError::Invalid(format!("{}: {e}", self.describe())))
     }
 
     /// `ROLE|permissions to PRINCIPAL on VAULT`.

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
+use fake_akv::operations::Purge;
 
 /// Purges a soft-deleted secret.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -21,10 +22,9 @@ impl Step for PurgeVaultSecret {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
         let vault = cx.vault(self.vault.as_deref())?;
         let now = cx.now_unix();
-        let retention = vault.retention();
+        // As `az keyvault secret purge` would: purge protection refuses it.
         vault
-            .secrets()
-            .purge(&self.name, now, retention)
+            .purge_secret(&self.name, now, Purge::AsUser)
             .map_err(|e| StepError::refused(format!("purge secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

@@ -21,8 +21,7 @@ impl Step for RecoverVaultSecret {
         let vault = cx.vault(self.vault.as_deref())?;
         let now = cx.now_unix();
         vault
-            .secrets()
-            .recover(&self.name, now)
+            .recover_secret(&self.name, now)
             .map_err(|e| StepError::refused(format!("recover secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

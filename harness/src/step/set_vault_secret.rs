@@ -38,8 +38,7 @@ impl Step for SetVaultSecret {
             ..NewSecretVersion::default()
         };
         vault
-            .secrets()
-            .set(&self.name, new, now)
+            .set_secret(&self.name, new, now)
             .map_err(|e| StepError::refused(format!("set secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

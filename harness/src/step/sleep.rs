@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
-use crate::scenario::spec::DurationSpec;
+use crate::duration::DurationSpec;
 
 /// Waits.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -1,0 +1,112 @@
+//! Durable vault state: the state-file format, and the persistence that makes every
+//! acknowledged write survive `kill -9`.
+//!
+//! # Format
+//!
+//! A [`Snapshot`] is the whole emulator state as one versioned JSON document of its own serde
+//! types (not the wire types): every vault's configuration, its secrets, keys and
+//! certificates with all versions (ids, timestamps, tags, attributes), soft-deleted objects
+//! with their deletion and purge dates, the default vault, and the backup-blob key (so backups
+//! taken before a restart still restore after it), and `journalSeq`, the last journal record
+//! it includes. [`Snapshot::save`] (an import) removes the journal before writing the
+//! snapshot. A vault's `deletionDelaySeconds` window is kept in neither: after a restart every
+//! delete, recover and purge has settled.
+//!
+//! The journal, `<state file>.journal` beside the snapshot, is JSON Lines: one [`Record`]
+//! per line, `{"seq":N,"vault":"<name>","<kind>":{"<change>":{...}}}`, where `<kind>` is
+//! `secrets`, `keys` or `certificates` (a certificate's managed key and secret are journaled
+//! as the `keys` and `secrets` changes they are) and `<change>` one of `version` (a version as
+//! it now is, creating its object on first use), `deleted`, `recovered`, `purged` (also a
+//! sweep at the purge date) or `restored` (a whole object from a backup). [`Snapshot::load`]
+//! reads the snapshot and replays, in order, the records whose `seq` is above its
+//! `journalSeq`; they must continue it without a gap.
+//!
+//! # Durability
+//!
+//! With [`Settings::state_file`](crate::Settings::state_file) set, the
+//! [`durable_writes`](crate::middleware::durable_writes) middleware holds back the response of every successful mutating data-plane request until
+//! the journal records of its change are fsynced. Records are appended to an in-memory buffer
+//! while the store lock of the change is held (so per object they are in the order the store
+//! made them) and take a sequence number; a request's ticket is the highest number issued
+//! after its change. Group commit: the writer that gets the file lock writes the whole buffer
+//! and fsyncs once, which covers every ticket issued so far, so writers whose ticket is already
+//! covered return without writing. A write costs O(size of its change), not O(state).
+//!
+//! Compaction writes a fresh snapshot and empties the journal: at start, after every
+//! `/_emulator` write (vault configuration is not journaled), at a clean shutdown, and when
+//! the journal has grown past the size of the last snapshot (at least [`COMPACT_AT_LEAST`]
+//! bytes), which keeps replay short and compaction amortised O(1) per write. It holds the file
+//! lock and every store lock while it captures the state and drops the buffered records (they
+//! are all in the capture), then writes the snapshot with
+//! [`fake_kit::durable::write_atomic`] (temp file, fsync, rename, fsync of the folder), and
+//! only then truncates the journal.
+//!
+//! Crash safety: before the rename the old snapshot and the whole journal are intact; after it
+//! the new snapshot includes every record still in the journal, which replay skips by `seq`.
+//! A crash mid-append leaves a torn last line (no newline, or not valid JSON), which was never
+//! acknowledged and is ignored; any other unreadable line is an error, not silently dropped.
+
+mod format;
+mod journal;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+pub use format::{
+    CertificateState, Deletion, KeyState, ObjectState, PolicyState, SecretState, Snapshot,
+    VaultState, VersionState,
+};
+pub(crate) use format::{capture, rebuild};
+pub(crate) use journal::Journal;
+pub use journal::{ChangeState, Journaled, KindChange, Record, journal_path, read_journal};
+
+/// The format number this build writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The journal never triggers a compaction below this size: tiny states would otherwise be
+/// rewritten every few writes.
+pub const COMPACT_AT_LEAST: u64 = 4 << 20;
+
+/// Why the state file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The state file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a snapshot.
+    #[error("{path}: not a fake-akv state file: {source}")]
+    Parse {
+        /// The state file.
+        path: PathBuf,
+        /// Why, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A journal line other than the last is not a record.
+    #[error("{path}: line {line} is not a journal record: {source}")]
+    Journal {
+        /// The journal.
+        path: PathBuf,
+        /// 1-based.
+        line: usize,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file was written by another format version.
+    #[error("state format {found} is not supported (this build reads format {FORMAT})")]
+    Format {
+        /// The version in the file.
+        found: u32,
+    },
+    /// The snapshot holds something the emulator refuses (an invalid vault, a bad key).
+    #[error("invalid state: {0}")]
+    Invalid(String),
+}
