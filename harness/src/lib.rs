@@ -18,6 +18,8 @@
 //!   [`k8s`] talks to it (client,
 //!   server-side apply, waits). [`reloader`] starts one Stakater Reloader per scenario, each
 //!   in its own network namespace, with the flags that scenario declares.
+//!   [`runner::plane`] starts the local plane for a run: the one place that decides the
+//!   environment ESO gets from the bench ([`serve::Bench::eso_env`]).
 //! - Scenarios: [`cli`] → [`scenario`] (YAML format, validation, variables) → [`runner`] (try →
 //!   catch → finally, timeouts, scenarios side by side, failure dumps) → [`step`] (one file per
 //!   step kind) → [`event`] (the runner-report contract) → [`report`] (terminal, JUnit, JSON).

@@ -701,5 +701,7 @@ fn substitute(kind: &StepKind, bindings: &Bindings) -> Result<StepKind, String> 
     serde_json::from_value(value).map_err(|e| format!("after substitution: {e}"))
 }
 
+pub mod plane;
+
 #[cfg(test)]
 mod tests;

@@ -230,6 +230,18 @@ impl Bench {
         env
     }
 
+    /// What a controller (ESO) needs to reach the fakes at Azure's host names: the routing
+    /// proxy (with loopback exempt) and the CA bundle that trusts the bench. The plane's ESO
+    /// gets exactly this, and a foreign cluster's ESO is told it.
+    #[must_use]
+    pub fn eso_env(&self) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+        self.env()
+            .into_iter()
+            .filter(|(k, _)| ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "SSL_CERT_FILE"].contains(k))
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
+    }
+
     /// The environment as `export` lines for a POSIX shell.
     #[must_use]
     pub fn env_script(&self) -> String {

@@ -3,7 +3,6 @@
 //! optionally as JUnit XML and JSON lines. Exit code from the run's stats: 0 every scenario
 //! passed, 1 one failed, 2 one could not run (or nothing could be loaded).
 
-use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,9 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cluster::{Cluster, ExistingCluster, LocalPlane, PlaneOptions};
-use crate::deps::{Assets, Binaries, DepsConfig};
-use crate::node::{Node, NodeKind};
+use crate::cluster::{Cluster, ExistingCluster, LocalPlane};
+use crate::node::NodeKind;
 use crate::report::{JsonSink, JunitSink, Reporter, TerminalSink};
 use crate::runner::{self, ClusterAccess, RunContext};
 use crate::scenario::{self, Scenario};
@@ -230,11 +228,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Some(ClusterAccess::of(&cluster).await)
         } else {
             let plane_dir = run_dir.join("plane");
-            let starting = start_plane(
+            let starting = runner::plane::start(
                 &bench,
                 &scenarios,
                 &plane_dir,
-                args.plane_timeout,
+                Duration::from_secs(args.plane_timeout),
                 args.node,
             );
             // Dropping the start future stops every child already started.
@@ -244,7 +242,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             };
             match started {
                 Ok(started) => {
-                    let (access, proxy) = access_with_pod_proxy(&bench, &started).await?;
+                    let (access, proxy) = runner::plane::access(&bench, &started).await?;
                     pod_proxy = proxy;
                     plane = Some(started);
                     Some(access)
@@ -339,16 +337,14 @@ pub const NO_CLUSTER: &str = "the run has no cluster (--no-plane without --kubec
 
 /// For a cluster whose ESO the run did not start: what that ESO needs to reach the fakes.
 fn say_how_eso_reaches(bench: &Bench) {
-    let env = bench.env();
-    let get = |key: &str| {
-        env.iter()
-            .find(|(k, _)| *k == key)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let env: Vec<String> = bench
+        .eso_env()
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+        .collect();
     eprintln!(
-        "harness run: the cluster's ESO must run with HTTPS_PROXY={} SSL_CERT_FILE={}",
-        get("HTTPS_PROXY"),
-        get("SSL_CERT_FILE")
+        "harness run: the cluster's ESO must run with {}",
+        env.join(" ")
     );
 }
 
@@ -402,54 +398,6 @@ impl Signals {
             _ = self.terminate.recv() => "terminated",
         }
     }
-}
-
-/// How scenarios reach `plane`, and on a real node a routing proxy on its bridge address, so
-/// pods reach the fakes under Azure's names (`${podProxy}`); the proxy lives as long as the
-/// caller keeps it.
-pub(crate) async fn access_with_pod_proxy(
-    bench: &Bench,
-    plane: &LocalPlane,
-) -> anyhow::Result<(ClusterAccess, Option<crate::proxy::Proxy>)> {
-    let mut access = ClusterAccess::of(plane).await;
-    let Some(gateway) = plane.node_gateway() else {
-        return Ok((access, None));
-    };
-    let proxy = bench
-        .proxy_on(std::net::SocketAddr::new(gateway, 0))
-        .await
-        .context("cannot serve the routing proxy on the node's bridge")?;
-    access.pod_proxy = Some(proxy.url());
-    Ok((access, Some(proxy)))
-}
-
-/// Starts the local plane with ESO pointed at the bench: ESO reaches Azure's host names
-/// through the routing proxy and trusts the bench's CA.
-pub(crate) async fn start_plane(
-    bench: &Bench,
-    scenarios: &[Scenario],
-    run_dir: &std::path::Path,
-    timeout: u64,
-    node: NodeKind,
-) -> anyhow::Result<LocalPlane> {
-    let config = DepsConfig::from_env();
-    let binaries = Binaries::ensure(&config)?;
-    let assets = Assets::locate(&config)?;
-    let mut options = PlaneOptions::new(run_dir, binaries, assets);
-    options.node = Node::choose(node, &config.node_cache())?;
-    options.eso = scenarios.iter().any(|s| s.components.eso.enabled());
-    options.eso_env = bench
-        .env()
-        .into_iter()
-        .filter(|(k, _)| ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "SSL_CERT_FILE"].contains(k))
-        .map(|(k, v)| (OsString::from(k), OsString::from(v)))
-        .collect();
-    options.component_timeout = Duration::from_secs(timeout);
-    eprintln!(
-        "harness run: starting the local plane in {}",
-        run_dir.display()
-    );
-    Ok(LocalPlane::start(options).await?)
 }
 
 #[cfg(test)]

@@ -126,18 +126,16 @@ async fn run_on_plane(
     tokio::time::timeout(
         limit,
         with_bench(async |bench| {
-            let plane = crate::cli::run::start_plane(
+            let plane = super::plane::start(
                 bench,
                 scenarios,
                 &dir.path().join("plane"),
-                120,
+                Duration::from_secs(120),
                 node,
             )
             .await
             .unwrap();
-            let (access, pod_proxy) = crate::cli::run::access_with_pod_proxy(bench, &plane)
-                .await
-                .unwrap();
+            let (access, pod_proxy) = super::plane::access(bench, &plane).await.unwrap();
             let out = run_jobs(bench, Some(access), scenarios, jobs).await;
             if let Some(proxy) = pod_proxy {
                 proxy.shutdown().await;
@@ -371,11 +369,11 @@ async fn failure_dump_names_the_eso_error_and_the_403_audit_record() {
     let (on_plane, on_kubeconfig) = tokio::time::timeout(
         Duration::from_secs(600),
         with_bench(async |bench| {
-            let plane = crate::cli::run::start_plane(
+            let plane = super::plane::start(
                 bench,
                 &scenarios,
                 &dir.path().join("plane"),
-                120,
+                Duration::from_secs(120),
                 crate::node::NodeKind::Kwok,
             )
             .await
@@ -479,11 +477,11 @@ async fn kubernetes_examples_pass_on_the_local_plane() {
     let (stats, events) = tokio::time::timeout(
         Duration::from_secs(1200),
         with_bench(async |bench| {
-            let plane = crate::cli::run::start_plane(
+            let plane = super::plane::start(
                 bench,
                 &kubernetes,
                 &dir.path().join("plane"),
-                120,
+                Duration::from_secs(120),
                 crate::node::NodeKind::Kwok,
             )
             .await

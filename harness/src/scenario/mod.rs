@@ -276,10 +276,10 @@ fn check_variables(spec: &ScenarioSpec, world: &Bindings) -> Result<(), String> 
     Ok(())
 }
 
-fn for_each_action(entries: &[StepEntry], f: &mut impl FnMut(serde_json::Value)) {
+fn for_each_action(entries: &[StepEntry], f: &mut impl FnMut(&StepKind)) {
     for entry in entries {
         match &entry.body {
-            StepBody::Action(kind) => f(serde_json::to_value(kind).expect("steps serialise")),
+            StepBody::Action(kind) => f(kind),
             StepBody::Block {
                 try_,
                 catch,
@@ -293,37 +293,54 @@ fn for_each_action(entries: &[StepEntry], f: &mut impl FnMut(serde_json::Value))
     }
 }
 
+/// Every string in every step, wherever it sits: where `${...}` may be.
 fn collect_strings(entries: &[StepEntry], out: &mut Vec<String>) {
-    for_each_action(entries, &mut |value| bindings::strings(&value, out));
+    for_each_action(entries, &mut |kind| {
+        bindings::strings(&serde_json::to_value(kind).expect("steps serialise"), out);
+    });
 }
 
-/// Steps name vaults and apps the world declares.
+/// Steps name vaults, apps and principals the world declares ([`crate::step::References`]).
 fn check_references(steps: &[StepEntry], azure: &spec::AzureSpec) -> Result<(), (String, String)> {
     let mut problem = None;
-    for_each_action(steps, &mut |value| {
-        let Some((kind, body)) = value.as_object().and_then(|o| o.iter().next()) else {
-            return;
-        };
-        let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
-        if let Some(vault) = field("vault")
-            && !vault.contains("${")
-            && !azure
-                .vaults
-                .iter()
-                .any(|v| v.name.eq_ignore_ascii_case(vault))
+    for_each_action(steps, &mut |kind| {
+        let refs = kind.references();
+        let declared = |name: &str, found: bool| name.contains("${") || found;
+        let step = kind.name();
+        if let Some(vault) = refs.vault
+            && !declared(
+                vault,
+                azure
+                    .vaults
+                    .iter()
+                    .any(|v| v.name.eq_ignore_ascii_case(vault)),
+            )
         {
             problem.get_or_insert((
                 format!("vault: {vault}"),
-                format!("{kind}: no vault `{vault}` under azure.vaults"),
+                format!("{step}: no vault `{vault}` under azure.vaults"),
             ));
         }
-        if let Some(app) = field("app")
-            && !app.contains("${")
-            && !azure.apps.iter().any(|a| a.name == app)
+        if let Some(app) = refs.app
+            && !declared(app, azure.apps.iter().any(|a| a.name == app))
         {
             problem.get_or_insert((
                 format!("app: {app}"),
-                format!("{kind}: no app `{app}` under azure.apps"),
+                format!("{step}: no app `{app}` under azure.apps"),
+            ));
+        }
+        if let Some(principal) = refs.principal
+            && !declared(
+                principal,
+                azure.apps.iter().any(|a| a.name == principal)
+                    || azure.managed_identities.iter().any(|m| m.name == principal),
+            )
+        {
+            problem.get_or_insert((
+                format!("principal: {principal}"),
+                format!(
+                    "{step}: no app or managed identity `{principal}` under azure.apps or azure.managedIdentities"
+                ),
             ));
         }
     });
@@ -331,15 +348,8 @@ fn check_references(steps: &[StepEntry], azure: &spec::AzureSpec) -> Result<(), 
 }
 
 fn collect_binds(entries: &[StepEntry], out: &mut Vec<String>) {
-    for_each_action(entries, &mut |value| {
-        if let Some(name) = value
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(|v| v.get("bind"))
-            .and_then(serde_json::Value::as_str)
-        {
-            out.push(name.to_owned());
-        }
+    for_each_action(entries, &mut |kind| {
+        out.extend(kind.references().bind.map(str::to_owned));
     });
 }
 

@@ -196,6 +196,14 @@ const BAD: &[(&str, &str)] = &[
         "unknown_app",
         "name: x\nsteps:\n  - addClientSecret:\n      app: ghost-app\n",
     ),
+    (
+        "unknown_grantee",
+        "name: x\nazure:\n  apps: [{name: eso-app}]\n  vaults: [{name: kv-one}]\nsteps:\n  - grantAccess: { principal: eso-ap, role: Key Vault Secrets User }\n",
+    ),
+    (
+        "unknown_federated_principal",
+        "name: x\nsteps:\n  - federate:\n      principal: ghost\n      credential: { issuer: 'https://issuer.example', subject: s }\n",
+    ),
     ("not_yaml", "name: x\nsteps: [\n"),
     ("empty_name", "name: ''\nsteps: []\n"),
 ];

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use crate::duration::DurationSpec;
 use crate::scenario::world::generated_secret;
 use fake_aad::operations::NewClientSecret;
@@ -58,5 +58,13 @@ impl Step for AddClientSecret {
 
     fn describe(&self) -> String {
         format!("add client secret to {}", self.app)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            app: Some(&self.app),
+            bind: self.bind.as_deref(),
+            ..References::default()
+        }
     }
 }

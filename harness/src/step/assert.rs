@@ -1,6 +1,8 @@
 //! `assert`: polls an object until it contains a partial object (chainsaw's assert), and on
 //! timeout reports each field that differs.
 
+use std::ops::ControlFlow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -48,36 +50,40 @@ impl Step for Assert {
             &cx.namespace,
         )
         .await?;
-        loop {
-            let found = api
-                .get_opt(&name)
-                .await
-                .map_err(|e| StepError::kube(format!("get {kind} {name}"), e))?;
-            let diff = match &found {
-                Some(object) => {
-                    let actual = serde_json::to_value(object).expect("objects serialise");
-                    subset_diff(&self.object, &actual)
-                }
-                None => vec![format!("{kind} {name} does not exist")],
-            };
-            if diff.is_empty() {
-                return Ok(StepOutcome::Passed);
-            }
-            if cx.time_left() < cx.poll_interval() {
-                if let Some(object) = &found {
-                    let yaml = serde_yaml_ng::to_string(object).unwrap_or_default();
-                    cx.output(
-                        OutputStream::Log,
-                        format!("last seen {kind} {name}:\n{yaml}"),
-                    );
-                }
-                return Ok(StepOutcome::failed(format!(
-                    "{kind} {name} does not match:\n  {}",
-                    diff.join("\n  ")
-                )));
-            }
-            tokio::time::sleep(cx.poll_interval()).await;
+        let looked = cx
+            .poll(async || {
+                let found = api
+                    .get_opt(&name)
+                    .await
+                    .map_err(|e| StepError::kube(format!("get {kind} {name}"), e))?;
+                let diff = match &found {
+                    Some(object) => {
+                        let actual = serde_json::to_value(object).expect("objects serialise");
+                        subset_diff(&self.object, &actual)
+                    }
+                    None => vec![format!("{kind} {name} does not exist")],
+                };
+                Ok(if diff.is_empty() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue((found, diff))
+                })
+            })
+            .await?;
+        let Err((found, diff)) = looked else {
+            return Ok(StepOutcome::Passed);
+        };
+        if let Some(object) = &found {
+            let yaml = serde_yaml_ng::to_string(object).unwrap_or_default();
+            cx.output(
+                OutputStream::Log,
+                format!("last seen {kind} {name}:\n{yaml}"),
+            );
         }
+        Ok(StepOutcome::failed(format!(
+            "{kind} {name} does not match:\n  {}",
+            diff.join("\n  ")
+        )))
     }
 
     fn describe(&self) -> String {

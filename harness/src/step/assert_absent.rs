@@ -1,5 +1,7 @@
 //! `assertAbsent`: polls until an object does not exist.
 
+use std::ops::ControlFlow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,21 +17,23 @@ impl Step for AssertAbsent {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
         let client = cx.kube()?;
         let api = api_for_ref(&client, &self.0, &cx.namespace).await?;
-        loop {
-            let found = api.get_opt(&self.0.name).await.map_err(|e| {
-                StepError::kube(format!("get {}", shown(&self.0, &cx.namespace)), e)
-            })?;
-            if found.is_none() {
-                return Ok(StepOutcome::Passed);
-            }
-            if cx.time_left() < cx.poll_interval() {
-                return Ok(StepOutcome::failed(format!(
-                    "{} still exists",
-                    shown(&self.0, &cx.namespace)
-                )));
-            }
-            tokio::time::sleep(cx.poll_interval()).await;
-        }
+        let shown = shown(&self.0, &cx.namespace);
+        let looked = cx
+            .poll(async || {
+                let found = api
+                    .get_opt(&self.0.name)
+                    .await
+                    .map_err(|e| StepError::kube(format!("get {shown}"), e))?;
+                Ok(match found {
+                    None => ControlFlow::Break(()),
+                    Some(_) => ControlFlow::Continue(()),
+                })
+            })
+            .await?;
+        Ok(match looked {
+            Ok(()) => StepOutcome::Passed,
+            Err(()) => StepOutcome::failed(format!("{shown} still exists")),
+        })
     }
 
     fn describe(&self) -> String {

@@ -1,5 +1,6 @@
 //! What a running step can reach, and how it reports that it could not do its job.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,5 +165,23 @@ impl StepContext<'_> {
     #[must_use]
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(250)
+    }
+
+    /// The one poll-and-sleep loop of every check: looks with `look` each poll interval until
+    /// it holds (`Break`, with what it found) or the step's time runs out, then answers what
+    /// the last look saw instead (`Continue`), for the failure message.
+    pub async fn poll<T, U>(
+        &self,
+        mut look: impl AsyncFnMut() -> Result<ControlFlow<T, U>, StepError>,
+    ) -> Result<Result<T, U>, StepError> {
+        loop {
+            match look().await? {
+                ControlFlow::Break(found) => return Ok(Ok(found)),
+                ControlFlow::Continue(seen) if self.time_left() < self.poll_interval() => {
+                    return Ok(Err(seen));
+                }
+                ControlFlow::Continue(_) => tokio::time::sleep(self.poll_interval()).await,
+            }
+        }
     }
 }

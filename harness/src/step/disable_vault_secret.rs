@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_akv::store::VersionUpdate;
 
 /// Disables a secret's latest version.
@@ -33,5 +33,12 @@ impl Step for DisableVaultSecret {
 
     fn describe(&self) -> String {
         format!("disable vault secret {}", self.name)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            ..References::default()
+        }
     }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_akv::store::VersionUpdate;
 
 /// Enables a secret's latest version.
@@ -33,5 +33,12 @@ impl Step for EnableVaultSecret {
 
     fn describe(&self) -> String {
         format!("enable vault secret {}", self.name)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            ..References::default()
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `exec`: runs a command in a container of each running pod meant, as `kubectl exec` does
 //! (through the API server and the kubelet), and checks its exit code and output.
 
+use std::ops::ControlFlow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -50,19 +52,22 @@ impl Exec {
 impl Step for Exec {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
         let (namespace, api) = self.target().api(cx)?;
-        let running = loop {
-            let running = self.target().running(&api).await?;
-            if !running.is_empty() {
-                break running;
-            }
-            if cx.time_left() < cx.poll_interval() {
-                return Ok(StepOutcome::failed(format!(
-                    "nothing to exec in for {} in {namespace}: {}",
-                    self.target().describe(),
-                    self.target().why_none_runs(&api, &namespace).await
-                )));
-            }
-            tokio::time::sleep(cx.poll_interval()).await;
+        let looked = cx
+            .poll(async || {
+                let running = self.target().running(&api).await?;
+                Ok(if running.is_empty() {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(running)
+                })
+            })
+            .await?;
+        let Ok(running) = looked else {
+            return Ok(StepOutcome::failed(format!(
+                "nothing to exec in for {} in {namespace}: {}",
+                self.target().describe(),
+                self.target().why_none_runs(&api, &namespace).await
+            )));
         };
         let mut problems = Vec::new();
         for pod in &running {

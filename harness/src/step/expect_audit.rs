@@ -1,10 +1,12 @@
 //! `expectAudit`: counts fake-akv audit entries since the scenario started (e.g. how many
 //! times ESO read a secret), polling until the count holds or the step times out.
 
+use std::ops::ControlFlow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 
 /// Counts Key Vault requests for one secret in the audit log.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -66,37 +68,41 @@ impl Step for ExpectAudit {
             ));
         }
         let vault = cx.vault(self.vault.as_deref())?.spec().name.clone();
-        loop {
-            let n = cx
-                .bench
-                .akv()
-                .state()
-                .audit()
-                .since(cx.audit_mark)
-                .iter()
-                .filter(|e| {
-                    e.vault.eq_ignore_ascii_case(&vault)
-                        && e.operation == self.operation
-                        && e.object_name
-                            .as_deref()
-                            .is_some_and(|n| n.eq_ignore_ascii_case(&self.secret))
-                        && self.status.is_none_or(|s| s == e.status)
+        let looked = cx
+            .poll(async || {
+                let n = cx
+                    .bench
+                    .akv()
+                    .state()
+                    .audit()
+                    .since(cx.audit_mark)
+                    .iter()
+                    .filter(|e| {
+                        e.vault.eq_ignore_ascii_case(&vault)
+                            && e.operation == self.operation
+                            && e.object_name
+                                .as_deref()
+                                .is_some_and(|n| n.eq_ignore_ascii_case(&self.secret))
+                            && self.status.is_none_or(|s| s == e.status)
+                    })
+                    .count();
+                Ok(if self.holds(n) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(n)
                 })
-                .count();
-            if self.holds(n) {
-                return Ok(StepOutcome::Passed);
-            }
-            if cx.time_left() < cx.poll_interval() {
-                return Ok(StepOutcome::failed(format!(
-                    "{} {} of {vault}/{}: wanted {}, saw {n}",
-                    self.operation,
-                    if n == 1 { "request" } else { "requests" },
-                    self.secret,
-                    self.wanted()
-                )));
-            }
-            tokio::time::sleep(cx.poll_interval()).await;
-        }
+            })
+            .await?;
+        Ok(match looked {
+            Ok(()) => StepOutcome::Passed,
+            Err(n) => StepOutcome::failed(format!(
+                "{} {} of {vault}/{}: wanted {}, saw {n}",
+                self.operation,
+                if n == 1 { "request" } else { "requests" },
+                self.secret,
+                self.wanted()
+            )),
+        })
     }
 
     fn describe(&self) -> String {
@@ -106,5 +112,12 @@ impl Step for ExpectAudit {
             self.operation,
             self.secret
         )
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            ..References::default()
+        }
     }
 }

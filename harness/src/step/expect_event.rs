@@ -3,6 +3,8 @@
 //! full error (AADSTS codes, Key Vault error codes) only in its `UpdateFailed` events, the
 //! ExternalSecret's condition carries a generic message.
 
+use std::ops::ControlFlow;
+
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, ListParams};
 use schemars::JsonSchema;
@@ -57,15 +59,22 @@ impl Step for ExpectEvent {
             .clone()
             .unwrap_or_else(|| cx.namespace.clone());
         let api: Api<Event> = Api::namespaced(cx.kube()?, &namespace);
-        loop {
-            let list = api
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| StepError::kube(format!("list events in {namespace}"), e))?;
-            if list.items.iter().any(|e| self.matches(e)) {
-                return Ok(StepOutcome::Passed);
-            }
-            if cx.time_left() < cx.poll_interval() {
+        let looked = cx
+            .poll(async || {
+                let list = api
+                    .list(&ListParams::default())
+                    .await
+                    .map_err(|e| StepError::kube(format!("list events in {namespace}"), e))?;
+                Ok(if list.items.iter().any(|e| self.matches(e)) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(list)
+                })
+            })
+            .await?;
+        match looked {
+            Ok(()) => Ok(StepOutcome::Passed),
+            Err(list) => {
                 let about: Vec<String> = list
                     .items
                     .iter()
@@ -79,7 +88,7 @@ impl Step for ExpectEvent {
                         )
                     })
                     .collect();
-                return Ok(StepOutcome::failed(format!(
+                Ok(StepOutcome::failed(format!(
                     "no event {} on {} {namespace}/{}{}; its events:\n  {}",
                     self.reason,
                     self.kind,
@@ -93,9 +102,8 @@ impl Step for ExpectEvent {
                     } else {
                         about.join("\n  ")
                     }
-                )));
+                )))
             }
-            tokio::time::sleep(cx.poll_interval()).await;
         }
     }
 

@@ -2,6 +2,7 @@
 //! the content wanted, reading it with `cat` through `exec`, and says how long it took: a
 //! mounted Secret is updated in place by the kubelet, an environment variable never is.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use schemars::JsonSchema;
@@ -69,24 +70,33 @@ impl Step for ExpectFile {
         let (namespace, api) = self.target().api(cx)?;
         let started = Instant::now();
         let command = vec!["cat".to_owned(), self.path.clone()];
-        loop {
-            let running = self.target().running(&api).await?;
-            let mut wrong = Vec::new();
-            for pod in &running {
-                let name = pods::name(pod);
-                let ran = pods::exec(&api, name, self.container.as_deref(), &command).await?;
-                if ran.code != 0 || !self.satisfied(&ran.stdout) {
-                    wrong.push(format!(
-                        "{name}: {}",
-                        if ran.code == 0 {
-                            format!("{:?}", ran.stdout)
-                        } else {
-                            ran.stderr.trim().to_owned()
-                        }
-                    ));
+        let looked = cx
+            .poll(async || {
+                let running = self.target().running(&api).await?;
+                let mut wrong = Vec::new();
+                for pod in &running {
+                    let name = pods::name(pod);
+                    let ran = pods::exec(&api, name, self.container.as_deref(), &command).await?;
+                    if ran.code != 0 || !self.satisfied(&ran.stdout) {
+                        wrong.push(format!(
+                            "{name}: {}",
+                            if ran.code == 0 {
+                                format!("{:?}", ran.stdout)
+                            } else {
+                                ran.stderr.trim().to_owned()
+                            }
+                        ));
+                    }
                 }
-            }
-            if !running.is_empty() && wrong.is_empty() {
+                Ok(if !running.is_empty() && wrong.is_empty() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(wrong)
+                })
+            })
+            .await?;
+        match looked {
+            Ok(()) => {
                 cx.output(
                     crate::event::OutputStream::Stdout,
                     format!(
@@ -95,21 +105,21 @@ impl Step for ExpectFile {
                         started.elapsed().as_secs_f64()
                     ),
                 );
-                return Ok(StepOutcome::Passed);
+                Ok(StepOutcome::Passed)
             }
-            if cx.time_left() < cx.poll_interval() {
-                let why = if running.is_empty() {
+            Err(wrong) => {
+                // No pod holds anything wrong, yet no pass: none runs.
+                let why = if wrong.is_empty() {
                     self.target().why_none_runs(&api, &namespace).await
                 } else {
                     wrong.join("; ")
                 };
-                return Ok(StepOutcome::failed(format!(
+                Ok(StepOutcome::failed(format!(
                     "{} in {} in {namespace} never held what was wanted: {why}",
                     self.path,
                     self.target().describe(),
-                )));
+                )))
             }
-            tokio::time::sleep(cx.poll_interval()).await;
         }
     }
 

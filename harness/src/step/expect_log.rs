@@ -2,6 +2,7 @@
 //! picks, as `kubectl logs -l` reads them) contains a text or matches a pattern. After a
 //! rollout only the new pods run, so "the app's log shows the new password" is one step.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Pod;
@@ -96,52 +97,60 @@ impl Step for ExpectLog {
         let pattern = self.pattern()?;
         let (namespace, api) = self.target().api(cx)?;
         let started = Instant::now();
-        loop {
-            let since = self
-                .since_step
-                .then(|| i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX) + 1);
-            let running = self.target().running(&api).await?;
-            let mut missing = Vec::new();
-            for pod in &running {
-                let name = pods::name(pod);
-                let log = self.log(&api, name, since).await?;
-                if !log.lines().any(|line| pattern.is_match(line)) {
-                    let last: Vec<&str> = log.lines().rev().take(5).collect();
-                    let last: Vec<&str> = last.into_iter().rev().collect();
-                    missing.push(format!(
-                        "{name}: {}",
-                        if last.is_empty() {
-                            "(no output)".to_owned()
-                        } else {
-                            last.join(" | ")
-                        }
-                    ));
+        let looked = cx
+            .poll(async || {
+                let since = self
+                    .since_step
+                    .then(|| i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX) + 1);
+                let running = self.target().running(&api).await?;
+                let mut missing = Vec::new();
+                for pod in &running {
+                    let name = pods::name(pod);
+                    let log = self.log(&api, name, since).await?;
+                    if !log.lines().any(|line| pattern.is_match(line)) {
+                        let last: Vec<&str> = log.lines().rev().take(5).collect();
+                        let last: Vec<&str> = last.into_iter().rev().collect();
+                        missing.push(format!(
+                            "{name}: {}",
+                            if last.is_empty() {
+                                "(no output)".to_owned()
+                            } else {
+                                last.join(" | ")
+                            }
+                        ));
+                    }
                 }
-            }
-            if !running.is_empty() && missing.is_empty() {
+                Ok(if !running.is_empty() && missing.is_empty() {
+                    ControlFlow::Break(running.len())
+                } else {
+                    ControlFlow::Continue(missing)
+                })
+            })
+            .await?;
+        match looked {
+            Ok(pods) => {
                 cx.output(
                     crate::event::OutputStream::Stdout,
                     format!(
-                        "{} pod(s) show it after {:.1}s",
-                        running.len(),
+                        "{pods} pod(s) show it after {:.1}s",
                         started.elapsed().as_secs_f64()
                     ),
                 );
-                return Ok(StepOutcome::Passed);
+                Ok(StepOutcome::Passed)
             }
-            if cx.time_left() < cx.poll_interval() {
-                let why = if running.is_empty() {
+            Err(missing) => {
+                // No pod whose log lacks it, yet no pass: none runs.
+                let why = if missing.is_empty() {
                     self.target().why_none_runs(&api, &namespace).await
                 } else {
                     missing.join("; ")
                 };
-                return Ok(StepOutcome::failed(format!(
+                Ok(StepOutcome::failed(format!(
                     "the log of {} in {namespace} never showed {}: {why}",
                     self.target().describe(),
                     self.wanted(),
-                )));
+                )))
             }
-            tokio::time::sleep(cx.poll_interval()).await;
         }
     }
 

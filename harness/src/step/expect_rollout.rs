@@ -6,6 +6,7 @@
 //! workload and the mark it wrote into the pod template; `strategy` and `secret` assert them.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::api::{Api, ListParams};
@@ -229,30 +230,37 @@ impl Step for ExpectRollout {
         let client = cx.kube()?;
         let shown = self.shown(&namespace);
         // Phase 1: until the wanted revision is rolled out and Ready (and marked as wanted).
-        let marks = loop {
-            let look = self.look(&client, &namespace).await?;
-            if look.state.revision.is_some_and(|r| r > self.wanted()) || !look.touched.is_empty() {
-                return Ok(StepOutcome::failed(format!(
-                    "{shown}: {}",
-                    self.problem(&look).unwrap_or_default()
-                )));
-            }
-            let marks = look
-                .state
-                .template
-                .as_ref()
-                .map(Marks::of)
-                .unwrap_or_default();
-            let problem = match self.problem(&look) {
-                None => self.check_marks(&client, &namespace, &marks).await?,
-                problem => problem,
-            };
-            match problem {
-                None => break marks,
-                Some(problem) if cx.time_left() < cx.poll_interval() => {
-                    return Ok(StepOutcome::failed(format!("{shown}: {problem}")));
+        let looked = cx
+            .poll(async || {
+                let look = self.look(&client, &namespace).await?;
+                // Past the wanted revision, or another workload restarted: waiting cannot help.
+                if look.state.revision.is_some_and(|r| r > self.wanted())
+                    || !look.touched.is_empty()
+                {
+                    return Ok(ControlFlow::Break(Err(self
+                        .problem(&look)
+                        .unwrap_or_default())));
                 }
-                Some(_) => tokio::time::sleep(cx.poll_interval()).await,
+                let marks = look
+                    .state
+                    .template
+                    .as_ref()
+                    .map(Marks::of)
+                    .unwrap_or_default();
+                let problem = match self.problem(&look) {
+                    None => self.check_marks(&client, &namespace, &marks).await?,
+                    problem => problem,
+                };
+                Ok(match problem {
+                    None => ControlFlow::Break(Ok(marks)),
+                    Some(problem) => ControlFlow::Continue(problem),
+                })
+            })
+            .await?;
+        let marks = match looked {
+            Ok(Ok(marks)) => marks,
+            Ok(Err(problem)) | Err(problem) => {
+                return Ok(StepOutcome::failed(format!("{shown}: {problem}")));
             }
         };
         let mut causes = self.reload_events(&client, &namespace).await;

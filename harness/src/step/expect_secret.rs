@@ -1,6 +1,7 @@
 //! `expectSecret`: polls until a Kubernetes Secret's decoded data equals the given map.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
@@ -57,27 +58,30 @@ impl Step for ExpectSecret {
             .clone()
             .unwrap_or_else(|| cx.namespace.clone());
         let api: Api<Secret> = Api::namespaced(cx.kube()?, &namespace);
-        loop {
-            let found = api
-                .get_opt(&self.name)
-                .await
-                .map_err(|e| StepError::kube(format!("get Secret {namespace}/{}", self.name), e))?;
-            let diff = match &found {
-                Some(secret) => self.differences(secret),
-                None => vec![format!("Secret {namespace}/{} does not exist", self.name)],
-            };
-            if diff.is_empty() {
-                return Ok(StepOutcome::Passed);
-            }
-            if cx.time_left() < cx.poll_interval() {
-                return Ok(StepOutcome::failed(format!(
-                    "Secret {namespace}/{}:\n  {}",
-                    self.name,
-                    diff.join("\n  ")
-                )));
-            }
-            tokio::time::sleep(cx.poll_interval()).await;
-        }
+        let looked = cx
+            .poll(async || {
+                let found = api.get_opt(&self.name).await.map_err(|e| {
+                    StepError::kube(format!("get Secret {namespace}/{}", self.name), e)
+                })?;
+                let diff = match &found {
+                    Some(secret) => self.differences(secret),
+                    None => vec![format!("Secret {namespace}/{} does not exist", self.name)],
+                };
+                Ok(if diff.is_empty() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(diff)
+                })
+            })
+            .await?;
+        Ok(match looked {
+            Ok(()) => StepOutcome::Passed,
+            Err(diff) => StepOutcome::failed(format!(
+                "Secret {namespace}/{}:\n  {}",
+                self.name,
+                diff.join("\n  ")
+            )),
+        })
     }
 
     fn describe(&self) -> String {

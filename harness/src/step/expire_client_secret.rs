@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_aad::operations::SecretSelector;
 
 /// Expires an app's client secrets (one, by value, or all).
@@ -43,5 +43,12 @@ impl Step for ExpireClientSecret {
 
     fn describe(&self) -> String {
         format!("expire client secret of {}", self.app)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            app: Some(&self.app),
+            ..References::default()
+        }
     }
 }

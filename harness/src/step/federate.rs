@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use crate::scenario::spec::FederatedCredentialSpec;
 use crate::scenario::world::federated_credential;
 
@@ -45,5 +45,12 @@ impl Step for Federate {
             "federate {} with {}",
             self.principal, self.credential.subject
         )
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            principal: Some(&self.principal),
+            ..References::default()
+        }
     }
 }

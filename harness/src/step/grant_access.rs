@@ -6,7 +6,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_akv::operations::AccessChange;
 
 /// Who gets (or loses) what on which vault.
@@ -56,6 +56,15 @@ impl Access {
         .map_err(|e| StepError::Invalid(format!("{}: {e}", self.describe())))
     }
 
+    /// The vault and the principal.
+    pub(super) fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            principal: Some(&self.principal),
+            ..References::default()
+        }
+    }
+
     /// `ROLE|permissions to PRINCIPAL on VAULT`.
     pub(super) fn describe(&self) -> String {
         let what = self.role.clone().unwrap_or_else(|| self.secrets.join(", "));
@@ -77,5 +86,9 @@ impl Step for GrantAccess {
 
     fn describe(&self) -> String {
         format!("grant {}", self.0.describe())
+    }
+
+    fn references(&self) -> References<'_> {
+        self.0.references()
     }
 }

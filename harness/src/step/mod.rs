@@ -1,7 +1,7 @@
 //! Steps: the [`Step`] trait, the [`StepKind`] enum (one variant per file in this folder), the
 //! [`StepEntry`] wrapper with the fields every step shares, and [`StepContext`].
 //!
-//! Adding a step means: the new file, one variant, one arm in each `match` below,
+//! Adding a step means: the new file, one line in `step_kinds!` below,
 //! `scenarios/examples/<step>.yaml`, and an updated schema snapshot.
 
 mod context;
@@ -89,186 +89,133 @@ pub trait Step {
     fn changes_shared_state(&self) -> bool {
         false
     }
+
+    /// The names it refers to, which the scenario must declare (checked when it loads).
+    fn references(&self) -> References<'_> {
+        References::default()
+    }
 }
 
-/// Every step kind. YAML: `- setVaultSecret: {...}` (externally tagged, camelCase).
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum StepKind {
+/// The names a step refers to: each must be declared by the scenario, which refuses to load
+/// otherwise, pointing at the name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct References<'a> {
+    /// A vault under `azure.vaults` (absent: the first one).
+    pub vault: Option<&'a str>,
+    /// An app under `azure.apps`.
+    pub app: Option<&'a str>,
+    /// An app or a managed identity under `azure.apps` / `azure.managedIdentities`.
+    pub principal: Option<&'a str>,
+    /// A variable the step sets, for the steps after it.
+    pub bind: Option<&'a str>,
+}
+
+/// Declares [`StepKind`] once: each variant with its doc (the schema's description), its step
+/// type and its YAML key; the enum, the key list and every dispatch follow from it.
+macro_rules! step_kinds {
+    ($($(#[$doc:meta])* $variant:ident($step:ty) = $name:literal,)*) => {
+        /// Every step kind. YAML: `- setVaultSecret: {...}` (externally tagged, camelCase).
+        #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+        #[serde(rename_all = "camelCase")]
+        pub enum StepKind {
+            $($(#[$doc])* $variant($step),)*
+        }
+
+        impl StepKind {
+            /// The YAML key of each kind, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// The YAML key of this kind.
+            #[must_use]
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => $name,)*
+                }
+            }
+
+            /// The one place a variant becomes its [`Step`].
+            fn step(&self) -> &dyn StepInfo {
+                match self {
+                    $(Self::$variant(s) => s,)*
+                }
+            }
+
+            /// Runs the step (static dispatch: `async fn` in traits is not object safe).
+            pub async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
+                match self {
+                    $(Self::$variant(s) => s.run(cx).await,)*
+                }
+            }
+        }
+    };
+}
+
+step_kinds! {
     /// Sets a secret in a vault (a new version).
-    SetVaultSecret(set_vault_secret::SetVaultSecret),
+    SetVaultSecret(set_vault_secret::SetVaultSecret) = "setVaultSecret",
     /// Disables a secret's latest version.
-    DisableVaultSecret(disable_vault_secret::DisableVaultSecret),
+    DisableVaultSecret(disable_vault_secret::DisableVaultSecret) = "disableVaultSecret",
     /// Enables a secret's latest version.
-    EnableVaultSecret(enable_vault_secret::EnableVaultSecret),
+    EnableVaultSecret(enable_vault_secret::EnableVaultSecret) = "enableVaultSecret",
     /// Soft-deletes a secret.
-    DeleteVaultSecret(delete_vault_secret::DeleteVaultSecret),
+    DeleteVaultSecret(delete_vault_secret::DeleteVaultSecret) = "deleteVaultSecret",
     /// Recovers a soft-deleted secret.
-    RecoverVaultSecret(recover_vault_secret::RecoverVaultSecret),
+    RecoverVaultSecret(recover_vault_secret::RecoverVaultSecret) = "recoverVaultSecret",
     /// Purges a soft-deleted secret.
-    PurgeVaultSecret(purge_vault_secret::PurgeVaultSecret),
+    PurgeVaultSecret(purge_vault_secret::PurgeVaultSecret) = "purgeVaultSecret",
     /// Adds a client secret to an app.
-    AddClientSecret(add_client_secret::AddClientSecret),
+    AddClientSecret(add_client_secret::AddClientSecret) = "addClientSecret",
     /// Expires an app's client secrets.
-    ExpireClientSecret(expire_client_secret::ExpireClientSecret),
+    ExpireClientSecret(expire_client_secret::ExpireClientSecret) = "expireClientSecret",
     /// Adds a federated identity credential to an app or managed identity.
-    Federate(federate::Federate),
+    Federate(federate::Federate) = "federate",
     /// Gives a principal a role or access-policy permissions on a vault.
-    GrantAccess(grant_access::GrantAccess),
+    GrantAccess(grant_access::GrantAccess) = "grantAccess",
     /// Takes a role or access-policy permissions away.
-    RevokeAccess(revoke_access::RevokeAccess),
+    RevokeAccess(revoke_access::RevokeAccess) = "revokeAccess",
     /// Moves the fakes' clock.
-    AdvanceClock(advance_clock::AdvanceClock),
+    AdvanceClock(advance_clock::AdvanceClock) = "advanceClock",
     /// Makes the next Key Vault requests fail.
-    InjectFault(inject_fault::InjectFault),
+    InjectFault(inject_fault::InjectFault) = "injectFault",
     /// Cancels injected faults.
-    ClearFaults(clear_faults::ClearFaults),
+    ClearFaults(clear_faults::ClearFaults) = "clearFaults",
     /// Counts Key Vault requests in the audit log.
-    ExpectAudit(expect_audit::ExpectAudit),
+    ExpectAudit(expect_audit::ExpectAudit) = "expectAudit",
     /// Waits a fixed time.
-    Sleep(sleep::Sleep),
+    Sleep(sleep::Sleep) = "sleep",
     /// Runs a shell command with the scenario's environment.
-    Script(script::Script),
+    Script(script::Script) = "script",
     /// Server-side applies manifests.
-    Apply(apply::Apply),
+    Apply(apply::Apply) = "apply",
     /// Deletes an object.
-    Delete(delete::Delete),
+    Delete(delete::Delete) = "delete",
     /// Polls until an object matches a partial object.
-    Assert(assert::Assert),
+    Assert(assert::Assert) = "assert",
     /// Polls until an object is gone.
-    AssertAbsent(assert_absent::AssertAbsent),
+    AssertAbsent(assert_absent::AssertAbsent) = "assertAbsent",
     /// Polls until an object's condition has a status.
-    Wait(wait::Wait),
+    Wait(wait::Wait) = "wait",
     /// Annotates an ExternalSecret with `force-sync=<unix time>`.
-    ForceSync(force_sync::ForceSync),
+    ForceSync(force_sync::ForceSync) = "forceSync",
     /// Polls until a Secret's decoded data equals the given map.
-    ExpectSecret(expect_secret::ExpectSecret),
+    ExpectSecret(expect_secret::ExpectSecret) = "expectSecret",
     /// Checks that a Deployment was restarted exactly N times and others were not.
-    ExpectRollout(expect_rollout::ExpectRollout),
+    ExpectRollout(expect_rollout::ExpectRollout) = "expectRollout",
     /// Polls until an object has an event with a reason and message.
-    ExpectEvent(expect_event::ExpectEvent),
+    ExpectEvent(expect_event::ExpectEvent) = "expectEvent",
     /// Polls until the app's log shows a text (real node).
-    ExpectLog(expect_log::ExpectLog),
+    ExpectLog(expect_log::ExpectLog) = "expectLog",
     /// Runs a command in the app's container (real node).
-    Exec(exec::Exec),
+    Exec(exec::Exec) = "exec",
     /// Polls until a file in the app's container has a content (real node).
-    ExpectFile(expect_file::ExpectFile),
+    ExpectFile(expect_file::ExpectFile) = "expectFile",
     /// Stops, starts or restarts the scenario's own Reloader.
-    Reloader(reloader::ReloaderStep),
+    Reloader(reloader::ReloaderStep) = "reloader",
     /// Stops, starts or restarts the plane's ESO.
-    Eso(eso::EsoStep),
+    Eso(eso::EsoStep) = "eso",
 }
 
 impl StepKind {
-    /// The YAML key of each kind, in declaration order.
-    pub const NAMES: &'static [&'static str] = &[
-        "setVaultSecret",
-        "disableVaultSecret",
-        "enableVaultSecret",
-        "deleteVaultSecret",
-        "recoverVaultSecret",
-        "purgeVaultSecret",
-        "addClientSecret",
-        "expireClientSecret",
-        "federate",
-        "grantAccess",
-        "revokeAccess",
-        "advanceClock",
-        "injectFault",
-        "clearFaults",
-        "expectAudit",
-        "sleep",
-        "script",
-        "apply",
-        "delete",
-        "assert",
-        "assertAbsent",
-        "wait",
-        "forceSync",
-        "expectSecret",
-        "expectRollout",
-        "expectEvent",
-        "expectLog",
-        "exec",
-        "expectFile",
-        "reloader",
-        "eso",
-    ];
-
-    /// The factory: the one place a variant becomes its [`Step`].
-    fn step(&self) -> &dyn StepInfo {
-        match self {
-            Self::SetVaultSecret(s) => s,
-            Self::DisableVaultSecret(s) => s,
-            Self::EnableVaultSecret(s) => s,
-            Self::DeleteVaultSecret(s) => s,
-            Self::RecoverVaultSecret(s) => s,
-            Self::PurgeVaultSecret(s) => s,
-            Self::AddClientSecret(s) => s,
-            Self::ExpireClientSecret(s) => s,
-            Self::Federate(s) => s,
-            Self::GrantAccess(s) => s,
-            Self::RevokeAccess(s) => s,
-            Self::AdvanceClock(s) => s,
-            Self::InjectFault(s) => s,
-            Self::ClearFaults(s) => s,
-            Self::ExpectAudit(s) => s,
-            Self::Sleep(s) => s,
-            Self::Script(s) => s,
-            Self::Apply(s) => s,
-            Self::Delete(s) => s,
-            Self::Assert(s) => s,
-            Self::AssertAbsent(s) => s,
-            Self::Wait(s) => s,
-            Self::ForceSync(s) => s,
-            Self::ExpectSecret(s) => s,
-            Self::ExpectRollout(s) => s,
-            Self::ExpectEvent(s) => s,
-            Self::ExpectLog(s) => s,
-            Self::Exec(s) => s,
-            Self::ExpectFile(s) => s,
-            Self::Reloader(s) => s,
-            Self::Eso(s) => s,
-        }
-    }
-
-    /// Runs the step (static dispatch: `async fn` in traits is not object safe).
-    pub async fn run(&self, cx: &mut StepContext<'_>) -> Result<StepOutcome, StepError> {
-        match self {
-            Self::SetVaultSecret(s) => s.run(cx).await,
-            Self::DisableVaultSecret(s) => s.run(cx).await,
-            Self::EnableVaultSecret(s) => s.run(cx).await,
-            Self::DeleteVaultSecret(s) => s.run(cx).await,
-            Self::RecoverVaultSecret(s) => s.run(cx).await,
-            Self::PurgeVaultSecret(s) => s.run(cx).await,
-            Self::AddClientSecret(s) => s.run(cx).await,
-            Self::ExpireClientSecret(s) => s.run(cx).await,
-            Self::Federate(s) => s.run(cx).await,
-            Self::GrantAccess(s) => s.run(cx).await,
-            Self::RevokeAccess(s) => s.run(cx).await,
-            Self::AdvanceClock(s) => s.run(cx).await,
-            Self::InjectFault(s) => s.run(cx).await,
-            Self::ClearFaults(s) => s.run(cx).await,
-            Self::ExpectAudit(s) => s.run(cx).await,
-            Self::Sleep(s) => s.run(cx).await,
-            Self::Script(s) => s.run(cx).await,
-            Self::Apply(s) => s.run(cx).await,
-            Self::Delete(s) => s.run(cx).await,
-            Self::Assert(s) => s.run(cx).await,
-            Self::AssertAbsent(s) => s.run(cx).await,
-            Self::Wait(s) => s.run(cx).await,
-            Self::ForceSync(s) => s.run(cx).await,
-            Self::ExpectSecret(s) => s.run(cx).await,
-            Self::ExpectRollout(s) => s.run(cx).await,
-            Self::ExpectEvent(s) => s.run(cx).await,
-            Self::ExpectLog(s) => s.run(cx).await,
-            Self::Exec(s) => s.run(cx).await,
-            Self::ExpectFile(s) => s.run(cx).await,
-            Self::Reloader(s) => s.run(cx).await,
-            Self::Eso(s) => s.run(cx).await,
-        }
-    }
-
     /// One line saying what the step does.
     #[must_use]
     pub fn describe(&self) -> String {
@@ -287,6 +234,12 @@ impl StepKind {
         self.step().changes_shared_state()
     }
 
+    /// The names the step refers to.
+    #[must_use]
+    pub fn references(&self) -> References<'_> {
+        self.step().references()
+    }
+
     /// Whether the step looks inside running containers (logs, files, `exec`), which only a
     /// real node (or an existing cluster) has; on kwok the runner skips it and says why.
     #[must_use]
@@ -296,18 +249,6 @@ impl StepKind {
             Self::ExpectLog(_) | Self::Exec(_) | Self::ExpectFile(_)
         )
     }
-
-    /// The YAML key of this kind.
-    #[must_use]
-    pub fn name(&self) -> &'static str {
-        let value = serde_json::to_value(self).expect("steps serialise");
-        value
-            .as_object()
-            .and_then(|o| o.keys().next())
-            .and_then(|k| Self::NAMES.iter().find(|n| **n == k))
-            .copied()
-            .unwrap_or("step")
-    }
 }
 
 /// The object-safe half of [`Step`].
@@ -315,6 +256,7 @@ trait StepInfo {
     fn describe(&self) -> String;
     fn needs_cluster(&self) -> bool;
     fn changes_shared_state(&self) -> bool;
+    fn references(&self) -> References<'_>;
 }
 
 impl<T: Step> StepInfo for T {
@@ -326,5 +268,8 @@ impl<T: Step> StepInfo for T {
     }
     fn changes_shared_state(&self) -> bool {
         Step::changes_shared_state(self)
+    }
+    fn references(&self) -> References<'_> {
+        Step::references(self)
     }
 }

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_akv::operations::Purge;
 
 /// Purges a soft-deleted secret.
@@ -31,5 +31,12 @@ impl Step for PurgeVaultSecret {
 
     fn describe(&self) -> String {
         format!("purge vault secret {}", self.name)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            ..References::default()
+        }
     }
 }

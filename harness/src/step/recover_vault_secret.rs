@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 
 /// Recovers a soft-deleted secret.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -28,5 +28,12 @@ impl Step for RecoverVaultSecret {
 
     fn describe(&self) -> String {
         format!("recover vault secret {}", self.name)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            ..References::default()
+        }
     }
 }

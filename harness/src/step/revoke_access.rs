@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::grant_access::Access;
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 
 /// Revokes a role or access-policy permissions.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -21,5 +21,9 @@ impl Step for RevokeAccess {
 
     fn describe(&self) -> String {
         format!("revoke {}", self.0.describe())
+    }
+
+    fn references(&self) -> References<'_> {
+        self.0.references()
     }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Step, StepContext, StepError, StepOutcome};
+use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_akv::secrets::store::{NewSecretVersion, SecretValue};
 
 /// Sets a secret in a vault (a new version; the secret is created on first use).
@@ -45,5 +45,12 @@ impl Step for SetVaultSecret {
 
     fn describe(&self) -> String {
         format!("set vault secret {}", self.name)
+    }
+
+    fn references(&self) -> References<'_> {
+        References {
+            vault: self.vault.as_deref(),
+            ..References::default()
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `wait`: polls until an object's `status.conditions` has a condition with the wanted status
 //! (and reason), e.g. an ExternalSecret `Ready=True` with reason `SecretSynced`.
 
+use std::ops::ControlFlow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -75,40 +77,47 @@ impl Step for Wait {
             &cx.namespace,
         )
         .await?;
-        loop {
-            let found = api
-                .get_opt(&self.name)
-                .await
-                .map_err(|e| StepError::kube(format!("get {} {}", self.kind, self.name), e))?;
-            let seen = found
-                .as_ref()
-                .map(|o| serde_json::to_value(o).expect("objects serialise"))
-                .and_then(|v| condition_of(&v, &self.condition));
-            if let Some((status, reason, message)) = &seen
-                && *status == self.status
-                && self
-                    .reason
+        let looked = cx
+            .poll(async || {
+                let found = api
+                    .get_opt(&self.name)
+                    .await
+                    .map_err(|e| StepError::kube(format!("get {} {}", self.kind, self.name), e))?;
+                let seen = found
                     .as_ref()
-                    .is_none_or(|r| Some(r) == reason.as_ref())
-                && self
-                    .message_contains
-                    .as_ref()
-                    .is_none_or(|m| message.as_ref().is_some_and(|t| t.contains(m.as_str())))
-            {
-                return Ok(StepOutcome::Passed);
-            }
-            if cx.time_left() < cx.poll_interval() {
-                let last = match (&found, &seen) {
-                    (None, _) => "the object does not exist".to_owned(),
-                    (Some(_), None) => format!("no {} condition", self.condition),
-                    (Some(_), Some((status, reason, message))) => format!(
+                    .map(|o| serde_json::to_value(o).expect("objects serialise"))
+                    .and_then(|v| condition_of(&v, &self.condition));
+                Ok(match &seen {
+                    Some((status, reason, message))
+                        if *status == self.status
+                            && self
+                                .reason
+                                .as_ref()
+                                .is_none_or(|r| Some(r) == reason.as_ref())
+                            && self.message_contains.as_ref().is_none_or(|m| {
+                                message.as_ref().is_some_and(|t| t.contains(m.as_str()))
+                            }) =>
+                    {
+                        ControlFlow::Break(())
+                    }
+                    _ => ControlFlow::Continue((found.is_some(), seen)),
+                })
+            })
+            .await?;
+        match looked {
+            Ok(()) => Ok(StepOutcome::Passed),
+            Err((found, seen)) => {
+                let last = match (found, &seen) {
+                    (false, _) => "the object does not exist".to_owned(),
+                    (true, None) => format!("no {} condition", self.condition),
+                    (true, Some((status, reason, message))) => format!(
                         "{}={status} reason={} message={}",
                         self.condition,
                         reason.as_deref().unwrap_or("-"),
                         message.as_deref().unwrap_or("-")
                     ),
                 };
-                return Ok(StepOutcome::failed(format!(
+                Ok(StepOutcome::failed(format!(
                     "{} {}: wanted {}={}{}{}; last seen: {last}",
                     self.kind,
                     self.name,
@@ -122,9 +131,8 @@ impl Step for Wait {
                         .as_ref()
                         .map(|m| format!(" message containing {m:?}"))
                         .unwrap_or_default()
-                )));
+                )))
             }
-            tokio::time::sleep(cx.poll_interval()).await;
         }
     }
 

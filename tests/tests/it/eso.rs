@@ -229,16 +229,11 @@ async fn start_world(state: &std::path::Path) -> (Bench, LocalPlane, VaultClient
     let binaries = Binaries::ensure(&config).expect("control-plane binaries build");
     let assets = Assets::locate(&config).expect("ESO CRDs and kwok stages");
     let mut options = PlaneOptions::new(state.join("plane"), binaries, assets);
-    options.eso_env = [
-        "HTTPS_PROXY",
-        "HTTP_PROXY",
-        "NO_PROXY",
-        "SSL_CERT_FILE",
-        "AZURE_TENANT_ID",
-    ]
-    .into_iter()
-    .map(|k| (k.into(), var(&env, k).into()))
-    .collect();
+    options.eso_env = bench.eso_env();
+    options.eso_env.push((
+        "AZURE_TENANT_ID".into(),
+        var(&env, "AZURE_TENANT_ID").into(),
+    ));
     let plane = LocalPlane::start(options).await.expect("plane starts");
     (bench, plane, vault)
 }
