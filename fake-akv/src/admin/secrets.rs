@@ -196,7 +196,7 @@ pub(super) async fn delete_secret(
 ) -> Result<Json<AdminSecret>, Response> {
     let vault = vault(&state, &vault_name)?;
     let now = state.clock().unix();
-    let deleted = vault.delete_secret(&name, now).map_err(refused)?;
+    let deleted = vault.delete::<SecretValue>(&name, now).map_err(refused)?;
     Ok(Json(AdminSecret::new(
         &deleted.object,
         deleted.object.latest(),
@@ -213,7 +213,7 @@ pub(super) async fn purge_secret(
         Ok(vault) => vault,
         Err(response) => return response,
     };
-    match vault.purge_secret(&name, state.clock().unix(), Purge::AsOperator) {
+    match vault.purge::<SecretValue>(&name, state.clock().unix(), Purge::AsOperator) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refused(e),
     }

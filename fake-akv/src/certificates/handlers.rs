@@ -24,6 +24,7 @@ use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::kind::ObjectKind;
+use crate::operations::Purge;
 use crate::reply;
 use crate::secrets::store::SecretValue;
 use crate::secrets::wire::BackupBlob;
@@ -476,15 +477,10 @@ pub fn get_certificate_versions(cx: &RequestContext<'_>, name: &str) -> Result<R
 
 /// `DeleteCertificate`: soft-deletes the certificate with its managed key and secret.
 pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let retention = cx.vault.retention();
     let deleted = cx
         .vault
-        .certificates()
-        .delete(name, cx.now, retention)
+        .delete::<CertificateMaterial>(name, cx.now)
         .map_err(cx.refused(ObjectKind::Certificates))?;
-    // The key and secret exist whenever the certificate does (`store_new`) and follow it.
-    let _: Result<_, _> = cx.vault.secrets().delete(name, cx.now, retention);
-    let _: Result<_, _> = cx.vault.keys().delete(name, cx.now, retention);
     Ok(reply::ok(&DeletedCertificateBundle::from_domain(
         &deleted,
         &cx.id_base(),
@@ -530,11 +526,8 @@ pub fn recover_deleted_certificate(
 ) -> Result<Response, AkvError> {
     let cert = cx
         .vault
-        .certificates()
-        .recover(name, cx.now)
+        .recover::<CertificateMaterial>(name, cx.now)
         .map_err(cx.refused(ObjectKind::Certificates))?;
-    let _: Result<_, _> = cx.vault.secrets().recover(name, cx.now);
-    let _: Result<_, _> = cx.vault.keys().recover(name, cx.now);
     Ok(bundle(cx, &cert.name, cert.latest(), true))
 }
 
@@ -543,13 +536,9 @@ pub fn purge_deleted_certificate(
     cx: &RequestContext<'_>,
     name: &str,
 ) -> Result<Response, AkvError> {
-    let retention = cx.vault.retention();
     cx.vault
-        .certificates()
-        .purge(name, cx.now, retention)
+        .purge::<CertificateMaterial>(name, cx.now, Purge::AsUser)
         .map_err(cx.refused(ObjectKind::Certificates))?;
-    let _: Result<_, _> = cx.vault.secrets().purge(name, cx.now, retention);
-    let _: Result<_, _> = cx.vault.keys().purge(name, cx.now, retention);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -13,6 +13,7 @@ use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::kind::ObjectKind;
+use crate::operations::Purge;
 use crate::reply;
 use crate::state::StoreGuard;
 use crate::store::VersionOrder;
@@ -221,14 +222,9 @@ pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response,
 
 /// `DeleteKey`.
 pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    cx.vault
-        .refuse_managed(name, "delete", ObjectKind::Keys)
-        .map_err(cx.refused(ObjectKind::Keys))?;
-    let retention = cx.vault.retention();
     let deleted = cx
         .vault
-        .keys()
-        .delete(name, cx.now, retention)
+        .delete::<KeyMaterial>(name, cx.now)
         .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(reply::ok(&DeletedKeyBundle::from_domain(
         &deleted,
@@ -272,18 +268,15 @@ pub fn get_deleted_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
 pub fn recover_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let key = cx
         .vault
-        .keys()
-        .recover(name, cx.now)
+        .recover::<KeyMaterial>(name, cx.now)
         .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(bundle(cx, &key.name, key.latest()))
 }
 
 /// `PurgeDeletedKey`: 204.
 pub fn purge_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let retention = cx.vault.retention();
     cx.vault
-        .keys()
-        .purge(name, cx.now, retention)
+        .purge::<KeyMaterial>(name, cx.now, Purge::AsUser)
         .map_err(cx.refused(ObjectKind::Keys))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,19 +1,21 @@
 //! The operations on a vault that every caller goes through: the data-plane handlers, the
 //! `/_emulator` routes and the harness's steps. Each one owns its rules (names, Key Vault's
 //! documented limits, objects a certificate manages, the vault's retention), so no caller can
-//! write what Key Vault would refuse. The stores beneath ([`crate::store`]) know versions and
+//! write what Key Vault would refuse: `secrets` sets and updates, `lifecycle` deletes,
+//! recovers and purges any kind ([`Kind`]), `access` grants and revokes, `managed` knows what
+//! a certificate owns. The stores beneath ([`crate::store`]) know versions and
 //! the soft-delete lifecycle; the operations know what Key Vault allows.
 
 mod access;
+mod lifecycle;
 mod managed;
 mod secrets;
 #[cfg(test)]
 mod tests;
 
 pub use access::{AccessChange, AccessError, Granted};
-pub use secrets::{
-    MAX_CONTENT_TYPE, MAX_TAG_CHARS, MAX_TAGS, MAX_VALUE_BYTES, Purge, check_limits,
-};
+pub use lifecycle::{Kind, Purge};
+pub use secrets::{MAX_CONTENT_TYPE, MAX_TAG_CHARS, MAX_TAGS, MAX_VALUE_BYTES, check_limits};
 
 use crate::kind::ObjectKind;
 use crate::store::StoreError;

@@ -1,10 +1,11 @@
-//! Secret operations: set, update, delete, recover, purge, with Key Vault's rules.
+//! Secret operations: set and update, with Key Vault's rules (the lifecycle is in
+//! [`super::lifecycle`]).
 
 use super::OpError;
 use crate::kind::ObjectKind;
-use crate::secrets::store::{DeletedSecret, NewSecretVersion, Secret, SecretVersion};
+use crate::secrets::store::{NewSecretVersion, SecretVersion};
 use crate::state::Vault;
-use crate::store::{Retention, Tags, VersionUpdate};
+use crate::store::{Tags, VersionUpdate};
 use crate::vault::valid_object_name;
 
 /// Secret value limit: 25k bytes (MicrosoftDocs `key-vault/secrets/about-secrets.md`).
@@ -15,15 +16,6 @@ pub const MAX_CONTENT_TYPE: usize = 255;
 pub const MAX_TAGS: usize = 15;
 /// Tag name and value limit.
 pub const MAX_TAG_CHARS: usize = 512;
-
-/// Whether a purge honours the vault's purge protection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purge {
-    /// As a vault user: refused while purge protection holds the object.
-    AsUser,
-    /// As the bench's operator, who is no vault user: purge protection does not apply.
-    AsOperator,
-}
 
 /// Key Vault's documented limits on what a secret version carries.
 pub fn check_limits(
@@ -97,25 +89,5 @@ impl Vault {
             }
         };
         Ok(self.secrets().update(name, version, update, change, now)?)
-    }
-
-    /// `DeleteSecret`: soft delete, kept for the vault's retention.
-    pub fn delete_secret(&self, name: &str, now: i64) -> Result<DeletedSecret, OpError> {
-        self.refuse_managed(name, "delete", ObjectKind::Secrets)?;
-        Ok(self.secrets().delete(name, now, self.retention())?)
-    }
-
-    /// `RecoverDeletedSecret`.
-    pub fn recover_secret(&self, name: &str, now: i64) -> Result<Secret, OpError> {
-        Ok(self.secrets().recover(name, now)?)
-    }
-
-    /// `PurgeDeletedSecret`.
-    pub fn purge_secret(&self, name: &str, now: i64, purge: Purge) -> Result<(), OpError> {
-        let retention = Retention {
-            purge_protection: self.retention().purge_protection && purge == Purge::AsUser,
-            ..self.retention()
-        };
-        Ok(self.secrets().purge(name, now, retention)?)
     }
 }

@@ -69,12 +69,14 @@ fn set_secret_keeps_key_vaults_limits_and_names() {
 fn purge_protection_binds_users_but_not_the_operator() {
     let vault = rbac();
     vault.set_secret("s", value("v"), 1).unwrap();
-    vault.delete_secret("s", 2).unwrap();
+    vault.delete::<SecretValue>("s", 2).unwrap();
     assert_eq!(
-        vault.purge_secret("s", 3, Purge::AsUser),
+        vault.purge::<SecretValue>("s", 3, Purge::AsUser),
         Err(OpError::Store(StoreError::PurgeProtected))
     );
-    vault.purge_secret("s", 3, Purge::AsOperator).unwrap();
+    vault
+        .purge::<SecretValue>("s", 3, Purge::AsOperator)
+        .unwrap();
     assert!(vault.secrets().deleted("s").is_err());
 }
 

@@ -132,7 +132,7 @@ impl<S> ChangeState<S> {
 }
 
 /// A payload kept in the state file and the journal. Adding an object kind takes its state
-/// type, an impl of this trait, a [`KindChange`] variant, a [`VaultState`]
+/// type, an impl of this trait, a [`KindChange`] variant, a [`VaultState`](super::VaultState)
 /// field, and one arm in `AppState::replay`.
 pub trait Journaled: Clone + From<Self::State> {
     /// The payload's serde type.

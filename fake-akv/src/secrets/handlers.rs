@@ -150,7 +150,7 @@ pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Respon
 pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let deleted = cx
         .vault
-        .delete_secret(name, cx.now)
+        .delete::<SecretValue>(name, cx.now)
         .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&DeletedSecretBundle::from_domain(
         &deleted,
@@ -203,7 +203,7 @@ pub fn get_deleted_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError
 pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let secret = cx
         .vault
-        .recover_secret(name, cx.now)
+        .recover::<SecretValue>(name, cx.now)
         .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(reply::ok(&SecretBundle::from_domain(
         &secret.name,
@@ -217,7 +217,7 @@ pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Res
 /// `PurgeDeletedSecret`: 204 with no body.
 pub fn purge_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     cx.vault
-        .purge_secret(name, cx.now, Purge::AsUser)
+        .purge::<SecretValue>(name, cx.now, Purge::AsUser)
         .map_err(cx.refused(ObjectKind::Secrets))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

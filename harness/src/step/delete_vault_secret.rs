@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
+use fake_akv::secrets::store::SecretValue;
 
 /// Soft-deletes a secret with all its versions.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -21,7 +22,7 @@ impl Step for DeleteVaultSecret {
         let vault = cx.vault(self.vault.as_deref())?;
         let now = cx.now_unix();
         vault
-            .delete_secret(&self.name, now)
+            .delete::<SecretValue>(&self.name, now)
             .map_err(|e| StepError::refused(format!("delete secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

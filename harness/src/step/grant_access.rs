@@ -1,7 +1,7 @@
 //! `grantAccess`: gives a principal a role on a vault (RBAC vaults) or secret permissions in
 //! its access policy (access-policy vaults), as `az role assignment create` or
 //! `az keyvault set-policy` do. [`revokeAccess`](super::revoke_access) takes it back; both
-//! change the vault through fake-akv's access operations ([`Access::apply`]).
+//! change the vault through fake-akv's access operations (`fake_akv::operations`).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
 use fake_akv::operations::Purge;
+use fake_akv::secrets::store::SecretValue;
 
 /// Purges a soft-deleted secret.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -24,7 +25,7 @@ impl Step for PurgeVaultSecret {
         let now = cx.now_unix();
         // As `az keyvault secret purge` would: purge protection refuses it.
         vault
-            .purge_secret(&self.name, now, Purge::AsUser)
+            .purge::<SecretValue>(&self.name, now, Purge::AsUser)
             .map_err(|e| StepError::refused(format!("purge secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
+use fake_akv::secrets::store::SecretValue;
 
 /// Recovers a soft-deleted secret.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -21,7 +22,7 @@ impl Step for RecoverVaultSecret {
         let vault = cx.vault(self.vault.as_deref())?;
         let now = cx.now_unix();
         vault
-            .recover_secret(&self.name, now)
+            .recover::<SecretValue>(&self.name, now)
             .map_err(|e| StepError::refused(format!("recover secret {}", self.name), e))?;
         Ok(StepOutcome::Passed)
     }
