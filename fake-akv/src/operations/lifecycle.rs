@@ -77,9 +77,10 @@ impl Vault {
 
     /// `PurgeDeleted{Secret,Key,Certificate}`.
     pub fn purge<P: Kind>(&self, name: &str, now: i64, purge: Purge) -> Result<(), OpError> {
+        let vaults = self.retention();
         let retention = Retention {
-            purge_protection: self.retention().purge_protection && purge == Purge::AsUser,
-            ..self.retention()
+            purge_protection: vaults.purge_protection && purge == Purge::AsUser,
+            ..vaults
         };
         P::store(self).purge(name, now, retention)?;
         self.follow_certificate::<P>(|vault| {

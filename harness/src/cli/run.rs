@@ -228,6 +228,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Some(ClusterAccess::of(&cluster).await)
         } else {
             let plane_dir = run_dir.join("plane");
+            eprintln!(
+                "harness run: starting the local plane in {}",
+                plane_dir.display()
+            );
             let starting = runner::plane::start(
                 &bench,
                 &scenarios,

@@ -50,10 +50,6 @@ pub async fn start(
     options.eso = scenarios.iter().any(|s| s.components.eso.enabled());
     options.eso_env = bench.eso_env();
     options.component_timeout = timeout;
-    eprintln!(
-        "harness run: starting the local plane in {}",
-        run_dir.display()
-    );
     Ok(LocalPlane::start(options).await?)
 }
 
