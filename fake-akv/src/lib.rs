@@ -14,9 +14,11 @@
 //! routed ([`dataplane::Operation::classify`], one route table per object kind), `api-version`
 //! and names are validated, the caller is authorized ([`auth::rbac`]: RBAC role assignments or
 //! access policies), and the kind's handler ([`secrets::handlers`], [`keys::handlers`],
-//! [`certificates::handlers`]) reads the versioned, soft-deleting domain store ([`store`]) and
-//! changes it through [`operations`], then shapes wire types ([`secrets::wire`],
-//! [`keys::wire`]); lists page through [`paging`]. [`operations`] hold Key Vault's rules
+//! [`certificates::handlers`], with the listings and the soft-delete lifecycle written once for
+//! every kind in [`kind_handlers`]) reads the versioned, soft-deleting domain store ([`store`])
+//! and changes it through [`operations`], then shapes wire types ([`secrets::wire`],
+//! [`keys::wire`]); lists page through [`paging`]. Handlers see their request as a
+//! [`request::RequestContext`], a leaf the dataplane builds, so no handler imports the dataplane. [`operations`] hold Key Vault's rules
 //! (names, documented limits, objects a certificate manages, retention and purge protection,
 //! grants and revocations): the `/_emulator` routes and the harness's steps call the same
 //! operations, so no caller writes what Key Vault would refuse. Every failure is an [`AkvError`], whose
@@ -63,11 +65,13 @@ pub mod error;
 pub mod extract;
 pub mod keys;
 pub mod kind;
+pub mod kind_handlers;
 pub mod middleware;
 pub mod operations;
 pub mod paging;
 pub mod persist;
 mod reply;
+pub mod request;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -4,7 +4,8 @@
 //! any cycle so the import that closes it can be found.
 //!
 //! A file is a module (`a/b.rs` and `a/b/mod.rs` are `a::b`); a path names the longest module
-//! it starts with (an item a module re-exports from a child names that child). A
+//! it starts with (an item a module re-exports from a child names that child), also when it
+//! starts with the name of a module the file imported (`use crate::a::{self}`, then `a::b::f`). A
 //! parent's `mod` and `pub use` of its children are not imports, and tests
 //! (`#[cfg(test)] mod tests`, `tests.rs`) and comments are not read.
 
@@ -144,10 +145,27 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         }
         (n > 0).then_some(base)
     };
+    let relative = regex::Regex::new(r"\b(\w+)::(\w+(?:::\w+)*)").unwrap();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (module, file) in &modules {
         let text = code(&std::fs::read_to_string(file).unwrap());
-        for target in imports(&text, module) {
+        let mut targets = imports(&text, module);
+        // A module imported by its name (`use crate::secrets::{self, …}`) is then reached
+        // through that name: `secrets::handlers::dispatch` imports `secrets::handlers`.
+        let named: BTreeMap<String, Vec<String>> = targets
+            .iter()
+            .filter(|path| modules.contains_key(*path))
+            .map(|path| (path.last().unwrap().clone(), path.clone()))
+            .collect();
+        for c in relative.captures_iter(&text) {
+            let continues_a_path = text[..c.get(0).unwrap().start()].ends_with("::");
+            if let Some(base) = named.get(&c[1]).filter(|_| !continues_a_path) {
+                let mut path = base.clone();
+                path.extend(c[2].split("::").map(str::to_owned));
+                targets.push(path);
+            }
+        }
+        for target in targets {
             if let Some(target) = known(&target)
                 && target != *module
             {
@@ -239,4 +257,11 @@ fn a_cycle_is_found() {
     std::fs::write(src.join("b.rs"), "pub struct Thing;\n").unwrap();
     std::fs::write(src.join("a/c.rs"), "use super::super::b::Thing;\n").unwrap();
     assert!(cycles(&graph(&src)).is_empty());
+    std::fs::write(src.join("a/mod.rs"), "pub mod c;\n").unwrap();
+    std::fs::write(
+        src.join("b.rs"),
+        "use crate::a::{self};\npub struct Thing;\nfn f() { a::c::g() }\n",
+    )
+    .unwrap();
+    assert_eq!(cycles(&graph(&src)), [["a::c", "b"]]);
 }

@@ -6,13 +6,13 @@
 //! and key handlers.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::CertificateOperation;
 use super::backup::CertificateBackup;
 use super::store::{
-    CertificateMaterial, CertificateVersion, IssuancePolicy, IssuanceRequest, Issued,
-    issue_self_signed, policy_of, read_import,
+    Certificate, CertificateMaterial, CertificateVersion, DeletedCertificate, IssuancePolicy,
+    IssuanceRequest, Issued, issue_self_signed, policy_of, read_import,
 };
 use super::wire::{
     CertificateBundle, CertificateCreateParameters, CertificateImportParameters, CertificateItem,
@@ -20,17 +20,17 @@ use super::wire::{
     CertificateUpdateParameters, DeletedCertificateBundle, DeletedCertificateItem,
     IssuerParameters,
 };
-use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::kind::ObjectKind;
-use crate::operations::Purge;
+use crate::kind_handlers::{self, Served};
 use crate::reply;
+use crate::request::RequestContext;
 use crate::secrets::store::SecretValue;
 use crate::secrets::wire::BackupBlob;
-use crate::state::StoreGuard;
 use crate::store::VersionOrder;
 use crate::store::{NewVersion, Tags, VersionUpdate, new_version_id};
+use crate::wire::Recovery;
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -40,31 +40,31 @@ pub fn dispatch(
 ) -> Result<Response, AkvError> {
     use CertificateOperation as Op;
     match operation {
-        Op::GetCertificates => get_certificates(cx),
+        Op::GetCertificates => kind_handlers::list::<CertificateMaterial>(cx),
         Op::CreateCertificate(name) => create_certificate(cx, &name, body),
         Op::ImportCertificate(name) => import_certificate(cx, &name, body),
         Op::GetCertificateOperation(name) => get_certificate_operation(cx, &name),
         Op::GetCertificatePolicy(name) => get_certificate_policy(cx, &name),
         Op::UpdateCertificatePolicy(name) => update_certificate_policy(cx, &name, body),
-        Op::GetCertificateVersions(name) => get_certificate_versions(cx, &name),
-        Op::DeleteCertificate(name) => delete_certificate(cx, &name),
+        Op::GetCertificateVersions(name) => {
+            kind_handlers::versions::<CertificateMaterial>(cx, &name)
+        }
+        Op::DeleteCertificate(name) => kind_handlers::delete::<CertificateMaterial>(cx, &name),
         Op::GetCertificate(name, version) => get_certificate(cx, &name, version.as_deref()),
         Op::UpdateCertificate(name, version) => {
             update_certificate(cx, &name, version.as_deref(), body)
         }
         Op::BackupCertificate(name) => backup_certificate(cx, &name),
         Op::RestoreCertificate => restore_certificate(cx, body),
-        Op::GetDeletedCertificates => get_deleted_certificates(cx),
-        Op::GetDeletedCertificate(name) => get_deleted_certificate(cx, &name),
-        Op::PurgeDeletedCertificate(name) => purge_deleted_certificate(cx, &name),
-        Op::RecoverDeletedCertificate(name) => recover_deleted_certificate(cx, &name),
+        Op::GetDeletedCertificates => kind_handlers::list_deleted::<CertificateMaterial>(cx),
+        Op::GetDeletedCertificate(name) => {
+            kind_handlers::get_deleted::<CertificateMaterial>(cx, &name)
+        }
+        Op::PurgeDeletedCertificate(name) => kind_handlers::purge::<CertificateMaterial>(cx, &name),
+        Op::RecoverDeletedCertificate(name) => {
+            kind_handlers::recover::<CertificateMaterial>(cx, &name)
+        }
     }
-}
-
-fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, CertificateMaterial> {
-    let mut store = cx.vault.certificates();
-    store.sweep(cx.now);
-    store
 }
 
 fn bundle(
@@ -427,121 +427,6 @@ pub fn update_certificate_policy(
     )))
 }
 
-/// `GetCertificates`.
-pub fn get_certificates(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let items: Vec<(String, CertificateItem)> = cx
-        .vault
-        .certificates()
-        .listed()
-        .map(|c| {
-            (
-                c.name.to_ascii_lowercase(),
-                CertificateItem::latest(c, &base, recovery),
-            )
-        })
-        .collect();
-    Ok(reply::ok(
-        &paging.page(items, &cx.link_base("/certificates")),
-    ))
-}
-
-/// `GetCertificateVersions`.
-pub fn get_certificate_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let (display, (versions, more)) = {
-        let store = cx.vault.certificates();
-        let display = store.display_name(name).unwrap_or_else(|| name.to_owned());
-        let page = store.versions_page(
-            name,
-            VersionOrder::ByCreation,
-            paging.marker(),
-            paging.size(),
-        );
-        (display, page)
-    };
-    let items: Vec<(String, CertificateItem)> = versions
-        .into_iter()
-        .map(|(key, v)| (key, CertificateItem::version(&display, &v, &base, recovery)))
-        .collect();
-    Ok(reply::ok(&paging.cut_page(
-        items,
-        more,
-        &cx.link_base(&format!("/certificates/{name}/versions")),
-    )))
-}
-
-/// `DeleteCertificate`: soft-deletes the certificate with its managed key and secret.
-pub fn delete_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = cx
-        .vault
-        .delete::<CertificateMaterial>(name, cx.now)
-        .map_err(cx.refused(ObjectKind::Certificates))?;
-    Ok(reply::ok(&DeletedCertificateBundle::from_domain(
-        &deleted,
-        &cx.id_base(),
-        cx.recovery(),
-    )))
-}
-
-/// `GetDeletedCertificate`.
-pub fn get_deleted_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = swept(cx)
-        .deleted(name)
-        .map_err(cx.refused(ObjectKind::Certificates))?;
-    Ok(reply::ok(&DeletedCertificateBundle::from_domain(
-        &deleted,
-        &cx.id_base(),
-        cx.recovery(),
-    )))
-}
-
-/// `GetDeletedCertificates`.
-pub fn get_deleted_certificates(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let items: Vec<(String, DeletedCertificateItem)> = swept(cx)
-        .listed_deleted()
-        .map(|d| {
-            (
-                d.object.name.to_ascii_lowercase(),
-                DeletedCertificateItem::from_domain(d, &base, recovery),
-            )
-        })
-        .collect();
-    Ok(reply::ok(
-        &paging.page(items, &cx.link_base("/deletedcertificates")),
-    ))
-}
-
-/// `RecoverDeletedCertificate`: brings back the certificate, its key and its secret.
-pub fn recover_deleted_certificate(
-    cx: &RequestContext<'_>,
-    name: &str,
-) -> Result<Response, AkvError> {
-    let cert = cx
-        .vault
-        .recover::<CertificateMaterial>(name, cx.now)
-        .map_err(cx.refused(ObjectKind::Certificates))?;
-    Ok(bundle(cx, &cert.name, cert.latest(), true))
-}
-
-/// `PurgeDeletedCertificate`: 204; the key and secret go with it.
-pub fn purge_deleted_certificate(
-    cx: &RequestContext<'_>,
-    name: &str,
-) -> Result<Response, AkvError> {
-    cx.vault
-        .purge::<CertificateMaterial>(name, cx.now, Purge::AsUser)
-        .map_err(cx.refused(ObjectKind::Certificates))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
 /// `BackupCertificate`: the certificate with its versions, its secret and its key.
 pub fn backup_certificate(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let certificate = cx
@@ -582,4 +467,50 @@ pub fn restore_certificate(cx: &RequestContext<'_>, body: &[u8]) -> Result<Respo
         let _: Result<_, _> = cx.vault.keys().restore(key, cx.now);
     }
     Ok(bundle(cx, &restored.name, restored.latest(), true))
+}
+
+impl Served for CertificateMaterial {
+    const VERSION_ORDER: VersionOrder = VersionOrder::ByCreation;
+    type Item = CertificateItem;
+    type Deleted = DeletedCertificateBundle;
+    type DeletedItem = DeletedCertificateItem;
+
+    fn latest_item(object: &Certificate, base: &str, recovery: Recovery) -> CertificateItem {
+        CertificateItem::latest(object, base, recovery)
+    }
+
+    fn version_item(
+        name: &str,
+        version: &CertificateVersion,
+        base: &str,
+        recovery: Recovery,
+    ) -> CertificateItem {
+        CertificateItem::version(name, version, base, recovery)
+    }
+
+    /// A certificate is never another certificate's: its items carry no mark.
+    fn managed(item: CertificateItem, _managed: bool) -> CertificateItem {
+        item
+    }
+
+    fn deleted(
+        deleted: &DeletedCertificate,
+        base: &str,
+        recovery: Recovery,
+    ) -> DeletedCertificateBundle {
+        DeletedCertificateBundle::from_domain(deleted, base, recovery)
+    }
+
+    fn deleted_item(
+        deleted: &DeletedCertificate,
+        base: &str,
+        recovery: Recovery,
+    ) -> DeletedCertificateItem {
+        DeletedCertificateItem::from_domain(deleted, base, recovery)
+    }
+
+    /// The certificate, its key and its secret are back; the answer carries the policy.
+    fn recovered(cx: &RequestContext<'_>, cert: &Certificate) -> Response {
+        bundle(cx, &cert.name, cert.latest(), true)
+    }
 }

@@ -1,22 +1,21 @@
 //! One function per key operation: read the request, call the store, shape the wire body.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::KeyOperation;
-use super::store::{KeyMaterial, NewKeyVersion, generate};
+use super::store::{DeletedKey, Key, KeyMaterial, KeyVersion, NewKeyVersion, generate};
 use super::wire::{
     DeletedKeyBundle, DeletedKeyItem, KeyBundle, KeyCreateParameters, KeyImportParameters, KeyItem,
     KeyUpdateParameters,
 };
-use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::kind::ObjectKind;
-use crate::operations::Purge;
+use crate::kind_handlers::{self, Served};
 use crate::reply;
-use crate::state::StoreGuard;
+use crate::request::RequestContext;
 use crate::store::VersionOrder;
+use crate::wire::Recovery;
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -26,24 +25,18 @@ pub fn dispatch(
 ) -> Result<Response, AkvError> {
     use KeyOperation as Op;
     match operation {
-        Op::GetKeys => get_keys(cx),
+        Op::GetKeys => kind_handlers::list::<KeyMaterial>(cx),
         Op::CreateKey(name) => create_key(cx, &name, body),
         Op::ImportKey(name) => import_key(cx, &name, body),
-        Op::DeleteKey(name) => delete_key(cx, &name),
+        Op::DeleteKey(name) => kind_handlers::delete::<KeyMaterial>(cx, &name),
         Op::GetKey(name, version) => get_key(cx, &name, version.as_deref()),
         Op::UpdateKey(name, version) => update_key(cx, &name, version.as_deref(), body),
-        Op::GetKeyVersions(name) => get_key_versions(cx, &name),
-        Op::GetDeletedKeys => get_deleted_keys(cx),
-        Op::GetDeletedKey(name) => get_deleted_key(cx, &name),
-        Op::PurgeDeletedKey(name) => purge_deleted_key(cx, &name),
-        Op::RecoverDeletedKey(name) => recover_deleted_key(cx, &name),
+        Op::GetKeyVersions(name) => kind_handlers::versions::<KeyMaterial>(cx, &name),
+        Op::GetDeletedKeys => kind_handlers::list_deleted::<KeyMaterial>(cx),
+        Op::GetDeletedKey(name) => kind_handlers::get_deleted::<KeyMaterial>(cx, &name),
+        Op::PurgeDeletedKey(name) => kind_handlers::purge::<KeyMaterial>(cx, &name),
+        Op::RecoverDeletedKey(name) => kind_handlers::recover::<KeyMaterial>(cx, &name),
     }
-}
-
-fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, KeyMaterial> {
-    let mut store = cx.vault.keys();
-    store.sweep(cx.now);
-    store
 }
 
 fn bundle(cx: &RequestContext<'_>, name: &str, version: &super::store::KeyVersion) -> Response {
@@ -168,115 +161,33 @@ pub fn update_key(
     Ok(bundle(cx, &key, &found))
 }
 
-/// `GetKeys`.
-pub fn get_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let managed = cx.vault.certificate_names();
-    let items: Vec<(String, KeyItem)> = cx
-        .vault
-        .keys()
-        .listed()
-        .map(|k| {
-            let key = k.name.to_ascii_lowercase();
-            let item = KeyItem::latest(k, &base, recovery).managed(managed.contains(&key));
-            (key, item)
-        })
-        .collect();
-    Ok(reply::ok(&paging.page(items, &cx.link_base("/keys"))))
-}
+impl Served for KeyMaterial {
+    const VERSION_ORDER: VersionOrder = VersionOrder::ByCreation;
+    type Item = KeyItem;
+    type Deleted = DeletedKeyBundle;
+    type DeletedItem = DeletedKeyItem;
 
-/// `GetKeyVersions`.
-pub fn get_key_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let (display, (versions, more)) = {
-        let store = cx.vault.keys();
-        let display = store.display_name(name).unwrap_or_else(|| name.to_owned());
-        let page = store.versions_page(
-            name,
-            VersionOrder::ByCreation,
-            paging.marker(),
-            paging.size(),
-        );
-        (display, page)
-    };
-    let managed = cx.vault.holds_certificate(name);
-    let items: Vec<(String, KeyItem)> = versions
-        .into_iter()
-        .map(|(key, v)| {
-            (
-                key,
-                KeyItem::version(&display, &v, &base, recovery).managed(managed),
-            )
-        })
-        .collect();
-    Ok(reply::ok(&paging.cut_page(
-        items,
-        more,
-        &cx.link_base(&format!("/keys/{name}/versions")),
-    )))
-}
+    fn latest_item(object: &Key, base: &str, recovery: Recovery) -> KeyItem {
+        KeyItem::latest(object, base, recovery)
+    }
 
-/// `DeleteKey`.
-pub fn delete_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = cx
-        .vault
-        .delete::<KeyMaterial>(name, cx.now)
-        .map_err(cx.refused(ObjectKind::Keys))?;
-    Ok(reply::ok(&DeletedKeyBundle::from_domain(
-        &deleted,
-        &cx.id_base(),
-        cx.recovery(),
-    )))
-}
+    fn version_item(name: &str, version: &KeyVersion, base: &str, recovery: Recovery) -> KeyItem {
+        KeyItem::version(name, version, base, recovery)
+    }
 
-/// `GetDeletedKey`.
-pub fn get_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = swept(cx)
-        .deleted(name)
-        .map_err(cx.refused(ObjectKind::Keys))?;
-    Ok(reply::ok(&DeletedKeyBundle::from_domain(
-        &deleted,
-        &cx.id_base(),
-        cx.recovery(),
-    )))
-}
+    fn managed(item: KeyItem, managed: bool) -> KeyItem {
+        item.managed(managed)
+    }
 
-/// `GetDeletedKeys`.
-pub fn get_deleted_keys(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let items: Vec<(String, DeletedKeyItem)> = swept(cx)
-        .listed_deleted()
-        .map(|d| {
-            (
-                d.object.name.to_ascii_lowercase(),
-                DeletedKeyItem::from_domain(d, &base, recovery),
-            )
-        })
-        .collect();
-    Ok(reply::ok(
-        &paging.page(items, &cx.link_base("/deletedkeys")),
-    ))
-}
+    fn deleted(deleted: &DeletedKey, base: &str, recovery: Recovery) -> DeletedKeyBundle {
+        DeletedKeyBundle::from_domain(deleted, base, recovery)
+    }
 
-/// `RecoverDeletedKey`.
-pub fn recover_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let key = cx
-        .vault
-        .recover::<KeyMaterial>(name, cx.now)
-        .map_err(cx.refused(ObjectKind::Keys))?;
-    Ok(bundle(cx, &key.name, key.latest()))
-}
+    fn deleted_item(deleted: &DeletedKey, base: &str, recovery: Recovery) -> DeletedKeyItem {
+        DeletedKeyItem::from_domain(deleted, base, recovery)
+    }
 
-/// `PurgeDeletedKey`: 204.
-pub fn purge_deleted_key(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    cx.vault
-        .purge::<KeyMaterial>(name, cx.now, Purge::AsUser)
-        .map_err(cx.refused(ObjectKind::Keys))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    fn recovered(cx: &RequestContext<'_>, key: &Key) -> Response {
+        bundle(cx, &key.name, key.latest())
+    }
 }

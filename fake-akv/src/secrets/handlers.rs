@@ -1,22 +1,21 @@
 //! One function per secret operation: read the request, call the store, shape the wire body.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::SecretOperation;
-use super::store::SecretValue;
+use super::store::{DeletedSecret, Secret, SecretValue, SecretVersion};
 use super::wire::{
     BackupBlob, DeletedSecretBundle, DeletedSecretItem, SecretBundle, SecretItem,
     SecretSetParameters, SecretUpdateParameters,
 };
-use crate::dataplane::RequestContext;
 use crate::error::AkvError;
 use crate::extract::json_body;
 use crate::kind::ObjectKind;
-use crate::operations::Purge;
+use crate::kind_handlers::{self, Served};
 use crate::reply;
-use crate::state::StoreGuard;
+use crate::request::RequestContext;
 use crate::store::VersionOrder;
+use crate::wire::Recovery;
 
 /// Runs `operation`.
 pub fn dispatch(
@@ -26,18 +25,18 @@ pub fn dispatch(
 ) -> Result<Response, AkvError> {
     use SecretOperation as Op;
     match operation {
-        Op::GetSecrets => get_secrets(cx),
+        Op::GetSecrets => kind_handlers::list::<SecretValue>(cx),
         Op::SetSecret(name) => set_secret(cx, &name, body),
-        Op::DeleteSecret(name) => delete_secret(cx, &name),
+        Op::DeleteSecret(name) => kind_handlers::delete::<SecretValue>(cx, &name),
         Op::GetSecret(name, version) => get_secret(cx, &name, version.as_deref()),
         Op::UpdateSecret(name, version) => update_secret(cx, &name, version.as_deref(), body),
-        Op::GetSecretVersions(name) => get_secret_versions(cx, &name),
+        Op::GetSecretVersions(name) => kind_handlers::versions::<SecretValue>(cx, &name),
         Op::BackupSecret(name) => backup_secret(cx, &name),
         Op::RestoreSecret => restore_secret(cx, body),
-        Op::GetDeletedSecrets => get_deleted_secrets(cx),
-        Op::GetDeletedSecret(name) => get_deleted_secret(cx, &name),
-        Op::PurgeDeletedSecret(name) => purge_deleted_secret(cx, &name),
-        Op::RecoverDeletedSecret(name) => recover_deleted_secret(cx, &name),
+        Op::GetDeletedSecrets => kind_handlers::list_deleted::<SecretValue>(cx),
+        Op::GetDeletedSecret(name) => kind_handlers::get_deleted::<SecretValue>(cx, &name),
+        Op::PurgeDeletedSecret(name) => kind_handlers::purge::<SecretValue>(cx, &name),
+        Op::RecoverDeletedSecret(name) => kind_handlers::recover::<SecretValue>(cx, &name),
     }
 }
 
@@ -99,129 +98,6 @@ pub fn update_secret(
     ))
 }
 
-/// `GetSecrets`: base ids, latest version's attributes, name order.
-pub fn get_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let managed = cx.vault.certificate_names();
-    let items: Vec<(String, SecretItem)> = cx
-        .vault
-        .secrets()
-        .listed()
-        .map(|s| {
-            let key = s.name.to_ascii_lowercase();
-            let item = SecretItem::latest(s, &base, recovery).managed(managed.contains(&key));
-            (key, item)
-        })
-        .collect();
-    Ok(reply::ok(&paging.page(items, &cx.link_base("/secrets"))))
-}
-
-/// `GetSecretVersions`: versioned ids in version-id order; 200 with an empty page for an
-/// unknown secret.
-pub fn get_secret_versions(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let (display, (versions, more)) = {
-        let store = cx.vault.secrets();
-        let display = store.display_name(name).unwrap_or_else(|| name.to_owned());
-        // Key Vault lists versions by version id, not by creation (`test_list_versions[7.6].json`).
-        let page = store.versions_page(name, VersionOrder::ById, paging.marker(), paging.size());
-        (display, page)
-    };
-    let managed = cx.vault.holds_certificate(name);
-    let items: Vec<(String, SecretItem)> = versions
-        .into_iter()
-        .map(|(key, v)| {
-            let item = SecretItem::version(&display, &v, &base, recovery).managed(managed);
-            (key, item)
-        })
-        .collect();
-    Ok(reply::ok(&paging.cut_page(
-        items,
-        more,
-        &cx.link_base(&format!("/secrets/{name}/versions")),
-    )))
-}
-
-/// `DeleteSecret`: soft delete, answered with the deleted bundle.
-pub fn delete_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = cx
-        .vault
-        .delete::<SecretValue>(name, cx.now)
-        .map_err(cx.refused(ObjectKind::Secrets))?;
-    Ok(reply::ok(&DeletedSecretBundle::from_domain(
-        &deleted,
-        &cx.id_base(),
-        cx.recovery(),
-    )))
-}
-
-fn swept<'a>(cx: &RequestContext<'a>) -> StoreGuard<'a, SecretValue> {
-    let mut store = cx.vault.secrets();
-    store.sweep(cx.now);
-    store
-}
-
-/// `GetDeletedSecret`: a disabled secret stays unreadable once deleted.
-pub fn get_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let deleted = swept(cx)
-        .deleted(name)
-        .map_err(cx.refused(ObjectKind::Secrets))?;
-    if !deleted.object.latest().enabled {
-        return Err(AkvError::AccessDenied);
-    }
-    Ok(reply::ok(&DeletedSecretBundle::from_domain(
-        &deleted,
-        &cx.id_base(),
-        cx.recovery(),
-    )))
-}
-
-/// `GetDeletedSecrets`.
-pub fn get_deleted_secrets(cx: &RequestContext<'_>) -> Result<Response, AkvError> {
-    let paging = cx.page_request()?;
-    let base = cx.id_base();
-    let recovery = cx.recovery();
-    let items: Vec<(String, DeletedSecretItem)> = swept(cx)
-        .listed_deleted()
-        .map(|d| {
-            (
-                d.object.name.to_ascii_lowercase(),
-                DeletedSecretItem::from_domain(d, &base, recovery),
-            )
-        })
-        .collect();
-    Ok(reply::ok(
-        &paging.page(items, &cx.link_base("/deletedsecrets")),
-    ))
-}
-
-/// `RecoverDeletedSecret`: answers the latest version without `value`.
-pub fn recover_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    let secret = cx
-        .vault
-        .recover::<SecretValue>(name, cx.now)
-        .map_err(cx.refused(ObjectKind::Secrets))?;
-    Ok(reply::ok(&SecretBundle::from_domain(
-        &secret.name,
-        secret.latest(),
-        &cx.id_base(),
-        cx.recovery(),
-        false,
-    )))
-}
-
-/// `PurgeDeletedSecret`: 204 with no body.
-pub fn purge_deleted_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
-    cx.vault
-        .purge::<SecretValue>(name, cx.now, Purge::AsUser)
-        .map_err(cx.refused(ObjectKind::Secrets))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
 /// `BackupSecret`.
 pub fn backup_secret(cx: &RequestContext<'_>, name: &str) -> Result<Response, AkvError> {
     let secret = cx
@@ -259,4 +135,53 @@ pub fn restore_secret(cx: &RequestContext<'_>, body: &[u8]) -> Result<Response, 
         cx.recovery(),
         false,
     )))
+}
+
+impl Served for SecretValue {
+    // Key Vault lists versions by version id, not by creation (`test_list_versions[7.6].json`).
+    const VERSION_ORDER: VersionOrder = VersionOrder::ById;
+    type Item = SecretItem;
+    type Deleted = DeletedSecretBundle;
+    type DeletedItem = DeletedSecretItem;
+
+    fn latest_item(object: &Secret, base: &str, recovery: Recovery) -> SecretItem {
+        SecretItem::latest(object, base, recovery)
+    }
+
+    fn version_item(
+        name: &str,
+        version: &SecretVersion,
+        base: &str,
+        recovery: Recovery,
+    ) -> SecretItem {
+        SecretItem::version(name, version, base, recovery)
+    }
+
+    fn managed(item: SecretItem, managed: bool) -> SecretItem {
+        item.managed(managed)
+    }
+
+    fn deleted(deleted: &DeletedSecret, base: &str, recovery: Recovery) -> DeletedSecretBundle {
+        DeletedSecretBundle::from_domain(deleted, base, recovery)
+    }
+
+    fn deleted_item(deleted: &DeletedSecret, base: &str, recovery: Recovery) -> DeletedSecretItem {
+        DeletedSecretItem::from_domain(deleted, base, recovery)
+    }
+
+    /// The latest version, without `value`.
+    fn recovered(cx: &RequestContext<'_>, secret: &Secret) -> Response {
+        reply::ok(&SecretBundle::from_domain(
+            &secret.name,
+            secret.latest(),
+            &cx.id_base(),
+            cx.recovery(),
+            false,
+        ))
+    }
+
+    /// A disabled secret stays unreadable once deleted.
+    fn readable(deleted: &DeletedSecret) -> bool {
+        deleted.object.latest().enabled
+    }
 }
