@@ -75,22 +75,12 @@ fn persist_failed(error: &std::io::Error) -> Response {
 }
 
 fn refused(error: &DirectoryError) -> Response {
-    if let DirectoryError::Persist(e) = error {
-        return persist_failed(e);
-    }
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": error.to_string() })),
-    )
-        .into_response()
-}
-
-fn not_found(what: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": format!("{what} not found") })),
-    )
-        .into_response()
+    let status = match error {
+        DirectoryError::Persist(e) => return persist_failed(e),
+        DirectoryError::NotACertificate => StatusCode::BAD_REQUEST,
+        _ => StatusCode::NOT_FOUND,
+    };
+    (status, Json(json!({ "error": error.to_string() }))).into_response()
 }
 
 async fn get_directory(State(state): State<AppState>) -> Json<Directory> {
@@ -102,8 +92,8 @@ async fn put_directory(
     Json(directory): Json<Directory>,
 ) -> Result<StatusCode, Response> {
     state
-        .update_directory(|d| *d = directory)
-        .map_err(|e| persist_failed(&e))?;
+        .replace_directory(directory)
+        .map_err(|e| refused(&e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -111,44 +101,7 @@ async fn add_tenant(
     State(state): State<AppState>,
     Json(tenant): Json<Tenant>,
 ) -> AdminResult<Tenant> {
-    state
-        .update_directory(|d| {
-            d.tenants.retain(|t| t.id != tenant.id);
-            d.tenants.push(tenant.clone());
-        })
-        .map_err(|e| persist_failed(&e))?;
-    Ok(Json(tenant))
-}
-
-fn with_tenant<T>(
-    state: &AppState,
-    tenant: &str,
-    change: impl FnOnce(&mut Tenant) -> Result<T, Response>,
-) -> Result<T, Response> {
-    state
-        .update_directory(|d| match d.tenant_mut(tenant) {
-            Some(t) => change(t),
-            None => Err(not_found("tenant")),
-        })
-        .map_err(|e| persist_failed(&e))?
-}
-
-fn with_app<T>(
-    state: &AppState,
-    tenant: &str,
-    app: &str,
-    change: impl FnOnce(&mut App) -> Result<T, Response>,
-) -> Result<T, Response> {
-    with_tenant(state, tenant, |t| {
-        match t
-            .apps
-            .iter_mut()
-            .find(|a| a.app_id.to_string().eq_ignore_ascii_case(app))
-        {
-            Some(a) => change(a),
-            None => Err(not_found("app")),
-        }
-    })
+    state.put_tenant(tenant).map(Json).map_err(|e| refused(&e))
 }
 
 async fn add_app(
@@ -156,11 +109,10 @@ async fn add_app(
     Path(tenant): Path<String>,
     Json(app): Json<App>,
 ) -> AdminResult<App> {
-    with_tenant(&state, &tenant, |t| {
-        t.apps.retain(|a| a.app_id != app.app_id);
-        t.apps.push(app.clone());
-        Ok(Json(app))
-    })
+    state
+        .put_app(&tenant, app)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 async fn add_identity(
@@ -168,12 +120,10 @@ async fn add_identity(
     Path(tenant): Path<String>,
     Json(identity): Json<ManagedIdentity>,
 ) -> AdminResult<ManagedIdentity> {
-    with_tenant(&state, &tenant, |t| {
-        t.managed_identities
-            .retain(|m| m.client_id != identity.client_id);
-        t.managed_identities.push(identity.clone());
-        Ok(Json(identity))
-    })
+    state
+        .put_managed_identity(&tenant, identity)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 async fn add_secret(
@@ -233,17 +183,10 @@ async fn add_certificate(
     Path((tenant, app)): Path<(String, String)>,
     Json(certificate): Json<ClientCertificate>,
 ) -> AdminResult<ClientCertificate> {
-    if crate::token::certificate_der(&certificate.pem).is_none() {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "pem is not an X.509 certificate"})),
-        )
-            .into_response());
-    }
-    with_app(&state, &tenant, &app, |a| {
-        a.certificates.push(certificate.clone());
-        Ok(Json(certificate))
-    })
+    state
+        .add_client_certificate(&tenant, &app, certificate)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 async fn add_federated_credential(
@@ -262,12 +205,9 @@ async fn add_issuer(
     Json(issuer): Json<TrustedIssuer>,
 ) -> AdminResult<TrustedIssuer> {
     state
-        .update_directory(|d| {
-            d.issuers.retain(|i| i.issuer != issuer.issuer);
-            d.issuers.push(issuer.clone());
-        })
-        .map_err(|e| persist_failed(&e))?;
-    Ok(Json(issuer))
+        .trust_issuer(issuer)
+        .map(Json)
+        .map_err(|e| refused(&e))
 }
 
 async fn get_clock(State(state): State<AppState>) -> Json<ClockStatus> {

@@ -7,35 +7,39 @@
 //! How the parts fit:
 //! - [`directory`] is the model (tenants, apps, secrets, certificates, managed identities,
 //!   federated credentials, trusted issuers) and also the `--directory` file format.
-//! - [`token`] serves `/{tenant}/oauth2/token` (v1) and `/{tenant}/oauth2/v2.0/token` (v2):
-//!   one file per credential kind, all issuing v1 access tokens ([`claims`]) signed with a
-//!   per-tenant key ([`keys`]).
-//! - [`discovery`] serves the OpenID documents, MSAL's instance discovery and the JWKS.
-//! - [`tenant`] reads the `{tenant}` segment all of them start with, as Entra does.
-//! - [`managed_identity`] serves the IMDS and App Service token shapes on a second, plain-HTTP
+//! - `token` serves `/{tenant}/oauth2/token` (v1) and `/{tenant}/oauth2/v2.0/token` (v2):
+//!   one file per credential kind, all issuing v1 access tokens (`claims`) signed with a
+//!   per-tenant key (`keys`).
+//! - `discovery` serves the OpenID documents, MSAL's instance discovery and the JWKS.
+//! - `tenant` reads the `{tenant}` segment all of them start with, as Entra does.
+//! - `managed_identity` serves the IMDS and App Service token shapes on a second, plain-HTTP
 //!   listener.
-//! - [`error`] is the single place an [`AadError`] becomes Entra's JSON error body.
+//! - `error` is the single place an [`AadError`] becomes Entra's JSON error body.
 //! - [`operations`] are the directory changes every caller makes the same way (client secrets
-//!   added, expired, removed; federated credentials trusted): [`admin`]'s routes and the
+//!   added, expired, removed; federated credentials trusted): `admin`'s routes and the
 //!   harness's steps both call them, and each is journaled before it returns.
-//! - [`admin`] is the `/_emulator` control plane: directory changes, clock, audit, faults.
-//! - [`server`] binds both listeners; [`config`] turns flags into a [`server::Options`].
+//! - `admin` is the `/_emulator` control plane: directory changes, clock, audit, faults.
+//! - `server` binds both listeners; [`config`] turns flags into a `server::Options`.
+//!
+//! Only [`directory`], [`operations`] and [`config`] are public, with the state and the server
+//! re-exported here: a caller outside the crate changes the directory only through an
+//! operation.
 
-pub mod admin;
-pub mod audit;
-pub mod claims;
+mod admin;
+mod audit;
+mod claims;
 pub mod config;
 pub mod directory;
-pub mod discovery;
-pub mod error;
-pub mod keys;
-pub mod managed_identity;
+mod discovery;
+mod error;
+mod keys;
+mod managed_identity;
 pub mod operations;
-pub mod server;
-pub mod state;
-pub mod tenant;
-pub mod token;
-pub mod wire;
+mod server;
+mod state;
+mod tenant;
+mod token;
+mod wire;
 
 use axum::Router;
 use axum::extract::Request;
@@ -44,6 +48,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
+pub use audit::{AuditEntry, AuditLog};
 pub use directory::Directory;
 pub use error::AadError;
 pub use server::{FakeAad, Options};

@@ -1,12 +1,15 @@
 //! The directory changes every caller goes through: the `/_emulator` routes, the harness's
-//! steps and its CLI. Each finds its tenant and principal the same way, reads time from the
+//! steps, its CLI and its runner (which installs each scenario's tenant beside the others). Each finds its tenant and principal the same way, reads time from the
 //! fake's own clock, and is written to the journal before it returns.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::directory::{App, ClientSecret, Directory, FederatedCredential, Tenant};
+use crate::directory::{
+    App, ClientCertificate, ClientSecret, Directory, FederatedCredential, ManagedIdentity, Tenant,
+    TrustedIssuer,
+};
 use crate::state::AppState;
 
 /// Why a directory change was refused.
@@ -24,6 +27,9 @@ pub enum DirectoryError {
     /// No client secret matches.
     #[error("app {0} has no matching client secret")]
     SecretNotFound(String),
+    /// A client certificate's PEM is not an X.509 certificate.
+    #[error("pem is not an X.509 certificate")]
+    NotACertificate,
     /// The journal could not be written; the change is not kept.
     #[error("cannot write the directory journal: {0}")]
     Persist(#[from] std::io::Error),
@@ -198,5 +204,87 @@ impl AppState {
             list.push(credential.clone());
             Ok(credential)
         })?
+    }
+
+    /// Replaces the whole directory.
+    pub fn replace_directory(&self, directory: Directory) -> Result<(), DirectoryError> {
+        Ok(self.update_directory(|d| *d = directory)?)
+    }
+
+    /// Adds `tenant`, replacing one with the same id.
+    pub fn put_tenant(&self, tenant: Tenant) -> Result<Tenant, DirectoryError> {
+        Ok(self.update_directory(|d| {
+            d.tenants.retain(|t| t.id != tenant.id);
+            d.tenants.push(tenant.clone());
+            tenant
+        })?)
+    }
+
+    /// Removes the tenant `id`; whether there was one.
+    pub fn remove_tenant(&self, id: Uuid) -> Result<bool, DirectoryError> {
+        Ok(self.update_directory(|d| {
+            let before = d.tenants.len();
+            d.tenants.retain(|t| t.id != id);
+            d.tenants.len() != before
+        })?)
+    }
+
+    /// Trusts `issuer`'s tokens for federation, replacing what was trusted under its URL.
+    pub fn trust_issuer(&self, issuer: TrustedIssuer) -> Result<TrustedIssuer, DirectoryError> {
+        Ok(self.update_directory(|d| {
+            d.issuers.retain(|i| i.issuer != issuer.issuer);
+            d.issuers.push(issuer.clone());
+            issuer
+        })?)
+    }
+
+    /// The managed identity IMDS answers for when a caller asks for none.
+    pub fn set_default_managed_identity(
+        &self,
+        client_id: Option<String>,
+    ) -> Result<(), DirectoryError> {
+        Ok(self.update_directory(|d| d.default_managed_identity = client_id)?)
+    }
+
+    /// Adds `app` to the tenant, replacing one with the same app id.
+    pub fn put_app(&self, tenant_id: &str, app: App) -> Result<App, DirectoryError> {
+        self.update_directory(|d| {
+            let tenant = tenant(d, tenant_id)?;
+            tenant.apps.retain(|a| a.app_id != app.app_id);
+            tenant.apps.push(app.clone());
+            Ok(app)
+        })?
+    }
+
+    /// Adds a managed identity to the tenant, replacing one with the same client id.
+    pub fn put_managed_identity(
+        &self,
+        tenant_id: &str,
+        identity: ManagedIdentity,
+    ) -> Result<ManagedIdentity, DirectoryError> {
+        self.update_directory(|d| {
+            let tenant = tenant(d, tenant_id)?;
+            tenant
+                .managed_identities
+                .retain(|m| m.client_id != identity.client_id);
+            tenant.managed_identities.push(identity.clone());
+            Ok(identity)
+        })?
+    }
+
+    /// Registers a certificate an app may sign client assertions with.
+    pub fn add_client_certificate(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        certificate: ClientCertificate,
+    ) -> Result<ClientCertificate, DirectoryError> {
+        if crate::token::certificate_der(&certificate.pem).is_none() {
+            return Err(DirectoryError::NotACertificate);
+        }
+        self.change_app(tenant_id, client_id, |app| {
+            app.certificates.push(certificate.clone());
+            Ok(certificate)
+        })
     }
 }

@@ -80,7 +80,7 @@ impl AppState {
 
     /// Changes the directory under the write lock and, with a journal, persists it before
     /// returning, so an acknowledged change survives a crash.
-    pub fn update_directory<T>(
+    pub(crate) fn update_directory<T>(
         &self,
         change: impl FnOnce(&mut Directory) -> T,
     ) -> Result<T, std::io::Error> {

@@ -6,32 +6,39 @@
 //!
 //! # How the parts fit
 //!
-//! One HTTPS listener ([`server`]) serves many vaults. Every request that is not under
-//! `/_emulator` goes through [`dataplane`]: the vault is chosen from the host
-//! ([`extract::RequestHost`]: `{vault}.vault.azure.net` and the sovereign suffixes,
-//! `{vault}.localhost[:port]`, else the default vault), injected faults fire, the bearer token is checked ([`auth`]: 401 challenge
+//! One HTTPS listener (`server`) serves many vaults. Every request that is not under
+//! `/_emulator` goes through `dataplane`: the vault is chosen from the host
+//! (`extract::RequestHost`: `{vault}.vault.azure.net` and the sovereign suffixes,
+//! `{vault}.localhost[:port]`, else the default vault), injected faults fire, the bearer token is checked (`auth`: 401 challenge
 //! first, then signature against fake-aad's JWKS, issuer, audience, lifetime), the path is
-//! routed ([`dataplane::Operation::classify`], one route table per object kind), `api-version`
-//! and names are validated, the caller is authorized ([`auth::rbac`]: RBAC role assignments or
-//! access policies), and the kind's handler ([`secrets::handlers`], [`keys::handlers`],
-//! [`certificates::handlers`], with the listings and the soft-delete lifecycle written once for
-//! every kind in [`kind_handlers`]) reads the versioned, soft-deleting domain store ([`store`])
-//! and changes it through [`operations`], then shapes wire types ([`secrets::wire`],
-//! [`keys::wire`]); lists page through [`paging`]. Handlers see their request as a
-//! [`request::RequestContext`], a leaf the dataplane builds, so no handler imports the dataplane. [`operations`] hold Key Vault's rules
+//! routed (`dataplane::Operation::classify`, one route table per object kind), `api-version`
+//! and names are validated, the caller is authorized (`auth::rbac`: RBAC role assignments or
+//! access policies), and the kind's handler (`secrets::handlers`, `keys::handlers`,
+//! `certificates::handlers`, with the listings and the soft-delete lifecycle written once for
+//! every kind in `kind_handlers`) reads the versioned, soft-deleting domain store (`store`)
+//! and changes it through [`operations`], then shapes wire types (`secrets::wire`,
+//! `keys::wire`); lists page through `paging`. Handlers see their request as a
+//! `request::RequestContext`, a leaf the dataplane builds, so no handler imports the dataplane. [`operations`] hold Key Vault's rules
 //! (names, documented limits, objects a certificate manages, retention and purge protection,
 //! grants and revocations): the `/_emulator` routes and the harness's steps call the same
 //! operations, so no caller writes what Key Vault would refuse. Every failure is an [`AkvError`], whose
-//! single `IntoResponse` in [`error`] writes Key Vault's error body. [`middleware`] adds the
-//! headers Key Vault sends on every response, and [`audit`] records each request.
+//! single `IntoResponse` in `error` writes Key Vault's error body. `middleware` adds the
+//! headers Key Vault sends on every response, and `audit` records each request.
+//!
+//! # The public surface
+//!
+//! Only [`operations`], [`vault`] (the configuration types), [`admin`] (the control API's wire
+//! types) and [`config`] are public, with the state, the server and a few types re-exported
+//! here. A caller outside the crate reads a vault's stores through [`Vault::inspect`] and
+//! changes them only through an operation, so no caller can write what Key Vault would refuse.
 //!
 //! # Configuration and control
 //!
 //! Vaults come from a YAML/JSON file ([`vault::EmulatorConfig`]) and can be changed at run time
 //! through [`admin`] (`/_emulator/vaults`, `/clock`, `/audit`, `/faults`). With a state file
 //! ([`Settings::state_file`]) every acknowledged write is on disk before the response
-//! ([`persist`]): each store change is recorded as it is made (the store guard of
-//! [`state::Vault`] hands it to an append-only journal, fsynced with group commit), and
+//! (`persist`): each store change is recorded as it is made (the store guard of
+//! `state::Vault` hands it to an append-only journal, fsynced with group commit), and
 //! compaction folds the journal into a fresh snapshot. [`Snapshot::load`] reads the snapshot
 //! and replays the journal, and [`AppState::from_snapshot`] starts from the result. Without a
 //! state file nothing is recorded and no durability layer runs. Time is
@@ -45,8 +52,8 @@
 //!
 //! # Scope
 //!
-//! Secrets in full; keys without cryptographic operations or backup ([`keys`]); certificates
-//! ([`certificates`]) with real keys and X.509: self-signed create (an operation that is
+//! Secrets in full; keys without cryptographic operations or backup (`keys`); certificates
+//! (`certificates`) with real keys and X.509: self-signed create (an operation that is
 //! complete by the first poll), PFX (with or without a password) and PEM import, get, list,
 //! policy, soft delete, each backed by a managed key and a managed secret (a PFX without a
 //! password, or PEM, with the private key) of the same name and version, with backup and
@@ -56,35 +63,40 @@
 #![deny(missing_docs)]
 
 pub mod admin;
-pub mod audit;
-pub mod auth;
-pub mod certificates;
+mod audit;
+mod auth;
+mod certificates;
 pub mod config;
-pub mod dataplane;
-pub mod error;
-pub mod extract;
-pub mod keys;
-pub mod kind;
-pub mod kind_handlers;
-pub mod middleware;
+mod dataplane;
+mod error;
+mod extract;
+mod keys;
+mod kind;
+mod kind_handlers;
+mod middleware;
 pub mod operations;
-pub mod paging;
-pub mod persist;
+mod paging;
+mod persist;
 mod reply;
-pub mod request;
-pub mod secrets;
-pub mod server;
-pub mod state;
-pub mod store;
+mod request;
+mod secrets;
+mod server;
+mod state;
+mod store;
 pub mod vault;
-pub mod wire;
+mod wire;
 
 use axum::Router;
 
+pub use audit::{AuditEntry, AuditLog};
+pub use auth::token::TokenVerifier;
+pub use certificates::pkcs12;
 pub use error::AkvError;
-pub use persist::Snapshot;
+pub use persist::{PersistError, Snapshot};
+pub use secrets::store::{NewSecretVersion, SecretValue};
 pub use server::{FakeAkv, Options, StartError};
-pub use state::{AppState, Settings};
+pub use state::{AppState, FaultPlan, Settings, Vault};
+pub use store::{ObjectStore, VersionUpdate};
 pub use vault::{EmulatorConfig, VaultSpec};
 
 /// The HTTPS router: `/_emulator` admin routes (for requests addressed to the fake itself),

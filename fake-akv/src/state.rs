@@ -29,7 +29,7 @@ pub struct Settings {
     pub service_version: String,
     /// Authority base in the global cloud's 401 challenge.
     pub challenge_authority: String,
-    /// Where the state is kept durably ([`crate::persist`]); in memory only when `None`.
+    /// Where the state is kept durably (`persist`); in memory only when `None`.
     /// Call [`AppState::persist`] once before serving: it writes the first snapshot and
     /// starts the journal.
     pub state_file: Option<PathBuf>,
@@ -200,7 +200,7 @@ impl Vault {
     }
 
     /// The secret store, locked. Never hold the guard across an `.await`.
-    pub fn secrets(&self) -> StoreGuard<'_, SecretValue> {
+    pub(crate) fn secrets(&self) -> StoreGuard<'_, SecretValue> {
         StoreGuard {
             store: self.secrets.lock().expect("secret store lock"),
             vault: self,
@@ -208,7 +208,7 @@ impl Vault {
     }
 
     /// The key store, locked. Never hold the guard across an `.await`.
-    pub fn keys(&self) -> StoreGuard<'_, KeyMaterial> {
+    pub(crate) fn keys(&self) -> StoreGuard<'_, KeyMaterial> {
         StoreGuard {
             store: self.keys.lock().expect("key store lock"),
             vault: self,
@@ -217,7 +217,7 @@ impl Vault {
 
     /// The certificate store, locked. Never hold the guard across an `.await`, nor take it
     /// while holding the secret or key store's guard.
-    pub fn certificates(&self) -> StoreGuard<'_, CertificateMaterial> {
+    pub(crate) fn certificates(&self) -> StoreGuard<'_, CertificateMaterial> {
         StoreGuard {
             store: self.certificates.lock().expect("certificate store lock"),
             vault: self,
@@ -569,7 +569,7 @@ fn journal(settings: &Settings, seq: u64) -> Option<Arc<Journal>> {
         .map(|path| Arc::new(Journal::new(path, seq)))
 }
 
-/// Loading lives beside the state it replays the journal into, so that [`crate::persist`]
+/// Loading lives beside the state it replays the journal into, so that `persist`
 /// knows nothing of [`AppState`].
 impl Snapshot {
     /// Reads a state file and replays its journal; `None` when there is no state file yet.

@@ -42,6 +42,7 @@ pub struct Object<P> {
 }
 
 /// One immutable payload with its mutable attributes.
+#[allow(clippy::struct_field_names)] // Key Vault's own field names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Version<P> {
     /// 32 lower-case hex characters.
@@ -100,6 +101,7 @@ pub struct VersionUpdate {
 }
 
 /// A soft-deleted object.
+#[allow(clippy::struct_field_names)] // Key Vault's own field names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deleted<P> {
     /// The object as it was.

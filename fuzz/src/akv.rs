@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use axum::Router;
 use fake_aad::Directory;
-use fake_akv::{AppState, EmulatorConfig, Settings, auth::token::TokenVerifier};
+use fake_akv::{AppState, EmulatorConfig, Settings, TokenVerifier};
 
 use crate::wire::Reply;
 

@@ -234,7 +234,7 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
     bench
         .akv()
         .state()
-        .set_faults(fake_akv::state::FaultPlan::default());
+        .set_faults(fake_akv::FaultPlan::default());
 
     let mut bindings = Bindings::default();
     for (name, value) in &scenario.vars {
@@ -391,11 +391,10 @@ fn client_env(bench: &Bench, bindings: &Bindings, kubectl: Option<&Path>) -> Vec
 
 /// Empties the fakes of the bench's starting world, which no scenario asked for.
 fn clear_bench(bench: &Bench) {
-    let _ = bench.aad().state().update_directory(|d| {
-        d.tenants.clear();
-        d.issuers.clear();
-        d.default_managed_identity = None;
-    });
+    let _ = bench
+        .aad()
+        .state()
+        .replace_directory(fake_aad::Directory::default());
     let akv = bench.akv().state();
     for name in akv.vault_names() {
         let _ = akv.remove_vault(&name);
@@ -405,30 +404,28 @@ fn clear_bench(bench: &Bench) {
 /// Adds the scenario's tenant, trusted issuers and vaults beside those of scenarios running
 /// at the same time.
 fn install(bench: &Bench, world: &World) -> Result<(), String> {
-    bench
-        .aad()
-        .state()
-        .update_directory(|d| {
-            d.tenants.extend(world.directory.tenants.iter().cloned());
-            for issuer in &world.directory.issuers {
-                if !d.issuers.iter().any(|i| i.issuer == issuer.issuer) {
-                    d.issuers.push(issuer.clone());
-                }
-            }
-            // IMDS asked for no particular identity answers for the default: the newest
-            // scenario's first identity. One that declares identities runs alone
-            // (`Scenario::runs_alone`), so the default is its own.
-            if let Some(identity) = world
-                .directory
-                .tenants
-                .iter()
-                .flat_map(|t| &t.managed_identities)
-                .next()
-            {
-                d.default_managed_identity = Some(identity.client_id.to_string());
-            }
-        })
-        .map_err(|e| format!("install the directory: {e}"))?;
+    let aad = bench.aad().state();
+    let refused = |e: fake_aad::operations::DirectoryError| format!("install the directory: {e}");
+    for tenant in &world.directory.tenants {
+        aad.put_tenant(tenant.clone()).map_err(refused)?;
+    }
+    // The issuers are the cluster's: every scenario on it trusts the same.
+    for issuer in &world.directory.issuers {
+        aad.trust_issuer(issuer.clone()).map_err(refused)?;
+    }
+    // IMDS asked for no particular identity answers for the default: the newest scenario's
+    // first identity. One that declares identities runs alone (`Scenario::runs_alone`), so the
+    // default is its own.
+    if let Some(identity) = world
+        .directory
+        .tenants
+        .iter()
+        .flat_map(|t| &t.managed_identities)
+        .next()
+    {
+        aad.set_default_managed_identity(Some(identity.client_id.to_string()))
+            .map_err(refused)?;
+    }
     let akv = bench.akv().state();
     for vault in &world.vaults {
         akv.put_vault(vault.clone())
@@ -440,9 +437,7 @@ fn install(bench: &Bench, world: &World) -> Result<(), String> {
 
 /// Removes what [`install`] added. Shared issuers stay: they are the cluster's.
 fn uninstall(bench: &Bench, world: &World) {
-    let _ = bench.aad().state().update_directory(|d| {
-        d.tenants.retain(|t| t.id != world.tenant_id);
-    });
+    let _ = bench.aad().state().remove_tenant(world.tenant_id);
     let akv = bench.akv().state();
     for vault in &world.vaults {
         let _ = akv.remove_vault(&vault.name);

@@ -1,11 +1,13 @@
-//! The fakes, started in-process on `127.0.0.1:0` with a throwaway CA.
+//! fake-aad started in-process (through `test-support`), with its CA written where clients
+//! that read a file (Python, Node) find it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use fake_aad::{AppState, Directory, FakeAad, Options, Settings};
-use fake_kit::{CertificateAuthority, Clock};
+use fake_aad::{AppState, Directory, FakeAad, Settings};
+use fake_kit::Clock;
 use tempfile::TempDir;
+use test_support::{Pki, start_aad, trusting};
 
 /// A running fake Entra ID and the files a client needs to trust it.
 #[derive(Debug)]
@@ -24,19 +26,12 @@ impl Aad {
             .prefix("akv-e2e-aad-")
             .tempdir()
             .context("creating the fake's temp dir")?;
-        let ca = CertificateAuthority::generate()?;
-        let ca_path = ca.write(dir.path())?;
-        let tls = ca.issue_default(&[])?.server_config()?;
-        let state = AppState::new(directory, Clock::system(), Settings::default())?;
-        let options = Options {
-            listen: "127.0.0.1:0".parse().expect("socket address"),
-            imds_listen: "127.0.0.1:0".parse().expect("socket address"),
-            tls,
-        };
-        let server = FakeAad::start(options, state).await?;
+        let pki = Pki::new(&[]);
+        let ca_path = pki.ca().write(dir.path())?;
+        let server = start_aad(&pki, directory, Clock::system(), Settings::default()).await;
         Ok(Self {
             server,
-            ca_pem: ca.cert_pem().to_owned(),
+            ca_pem: pki.ca_pem().to_owned(),
             dir,
             ca_path,
         })
@@ -94,13 +89,7 @@ impl Aad {
 
     /// An HTTPS client that trusts the fake's CA; every request is bounded to 30 seconds.
     pub fn http(&self) -> Result<reqwest::Client> {
-        Ok(reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(std::time::Duration::from_secs(30))
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes())?)
-            .no_proxy()
-            .build()?)
+        Ok(trusting(self.ca_pem.as_bytes()).build()?)
     }
 
     /// Stops both listeners.

@@ -22,10 +22,7 @@ fn var<'a>(env: &'a [(&str, String)], key: &str) -> anyhow::Result<&'a str> {
 impl VaultClient {
     /// Connects with the bench's environment (`HTTPS_PROXY`, the CA, `AZURE_*`).
     pub async fn from_env(env: &[(&str, String)], ca_pem: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
+        let http = test_support::trusting(ca_pem.as_bytes())
             .proxy(reqwest::Proxy::https(var(env, "HTTPS_PROXY")?)?)
             .build()?;
         let tenant = var(env, "AZURE_TENANT_ID")?;

@@ -13,7 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const CRATES: &[&str] = &[
-    "fake-kit", "fake-aad", "fake-akv", "harness", "tests", "fuzz",
+    "fake-kit",
+    "fake-aad",
+    "fake-akv",
+    "harness",
+    "tests",
+    "test-support",
+    "fuzz",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -232,8 +238,15 @@ fn no_source_file_imports_itself_through_others() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut found = Vec::new();
     for name in CRATES {
-        let edges = graph(&root.join(name).join("src"));
-        assert!(!edges.is_empty(), "{name}: no imports read");
+        let src = root.join(name).join("src");
+        let edges = graph(&src);
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        // A crate of one file has nothing to import; in any other the reader must find some.
+        assert!(
+            files.len() == 1 || !edges.is_empty(),
+            "{name}: no imports read"
+        );
         for cycle in cycles(&edges) {
             found.push(format!("{name}: {}", cycle.join(" <-> ")));
         }

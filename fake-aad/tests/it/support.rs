@@ -1,7 +1,11 @@
-//! Starts fake-aad on 127.0.0.1:0 with a throwaway CA and gives tests a client that trusts it.
+//! Starts fake-aad (through `test-support`) with a throwaway CA and gives tests a client that
+//! trusts it.
 
-use fake_aad::{AppState, Directory, FakeAad, Options, Settings};
-use fake_kit::{CertificateAuthority, Clock};
+use fake_aad::{Directory, FakeAad, Settings};
+use fake_kit::Clock;
+use test_support::{Pki, start_aad, trusting};
+
+pub use test_support::claims;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const APP: &str = "9a1f2b3c-4d5e-4f60-8a7b-1c2d3e4f5a6b";
@@ -63,11 +67,7 @@ impl Running {
     /// A client that reaches this fake under `hosts` (real names, real TLS: the leaf covers
     /// every cloud's login hosts).
     pub fn client_as(&self, hosts: &[&str]) -> reqwest::Client {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).expect("pem"),
-            );
+        let mut builder = trusting(self.ca_pem.as_bytes());
         for host in hosts {
             builder = builder.resolve(host, self.aad.addr());
         }
@@ -90,49 +90,17 @@ pub async fn start() -> Running {
 }
 
 pub async fn start_with(directory: Directory) -> Running {
-    let ca = CertificateAuthority::generate().expect("CA");
-    let tls = ca
-        .issue_default(&[])
-        .expect("leaf")
-        .server_config()
-        .expect("rustls");
+    let pki = Pki::new(&[]);
     let settings = Settings {
         identity_header: IDENTITY_HEADER.to_owned(),
         ..Settings::default()
     };
-    let state = AppState::new(directory, Clock::system(), settings).expect("state");
-    let aad = FakeAad::start(
-        Options {
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            imds_listen: "127.0.0.1:0".parse().expect("addr"),
-            tls,
-        },
-        state,
-    )
-    .await
-    .expect("fake-aad starts");
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).expect("pem"),
-        )
-        .build()
-        .expect("client");
+    let aad = start_aad(&pki, directory, Clock::system(), settings).await;
     Running {
         aad,
-        client,
-        ca_pem: ca.cert_pem().to_owned(),
+        client: pki.client().build().expect("client"),
+        ca_pem: pki.ca_pem().to_owned(),
     }
-}
-
-/// Decodes a JWT's payload without verifying it.
-pub fn claims(token: &str) -> serde_json::Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).expect("three parts");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("json")
 }
 
 /// Redactions for the per-response volatile fields of Entra bodies.

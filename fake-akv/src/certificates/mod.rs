@@ -22,6 +22,7 @@ use crate::kind::ObjectKind;
 
 /// One Key Vault certificate operation, named by its swagger `operationId`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // The swagger's names, `GetCertificateOperation` among them.
 pub enum CertificateOperation {
     /// `GET /certificates`.
     GetCertificates,

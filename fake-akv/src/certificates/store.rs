@@ -19,7 +19,7 @@ use x509_parser::public_key::PublicKey;
 
 use super::pkcs12;
 use crate::keys::store::{KeyMaterial, default_ops};
-use crate::store::{Deleted, NewVersion, Object, ObjectStore, Version};
+use crate::store::{Deleted, Object, ObjectStore, Version};
 
 /// `application/x-pkcs12`: the backing secret is a base64 PFX.
 pub const PKCS12: &str = "application/x-pkcs12";
@@ -101,8 +101,6 @@ pub type Certificate = Object<CertificateMaterial>;
 pub type CertificateVersion = Version<CertificateMaterial>;
 /// A soft-deleted certificate.
 pub type DeletedCertificate = Deleted<CertificateMaterial>;
-/// A create or import request.
-pub type NewCertificateVersion = NewVersion<CertificateMaterial>;
 
 /// Why a certificate could not be made or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,7 +9,7 @@ use crate::kind::ObjectKind;
 use crate::persist::Journaled;
 use crate::secrets::store::SecretValue;
 use crate::state::{StoreGuard, Vault};
-use crate::store::{Deleted, Object, Retention};
+use crate::store::{Deleted, Object, ObjectStore, Retention};
 
 /// Whether a purge honours the vault's purge protection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +50,12 @@ impl Kind for CertificateMaterial {
 }
 
 impl Vault {
+    /// Reads the vault's store of `P` under its lock; nothing can be changed through it, so
+    /// every change still goes through an operation. Never called across an `.await`.
+    pub fn inspect<P: Kind, T>(&self, read: impl FnOnce(&ObjectStore<P>) -> T) -> T {
+        read(&P::store(self))
+    }
+
     /// `Delete{Secret,Key,Certificate}`: soft delete, kept for the vault's retention.
     pub fn delete<P: Kind>(&self, name: &str, now: i64) -> Result<Deleted<P>, OpError> {
         if P::KIND != ObjectKind::Certificates {

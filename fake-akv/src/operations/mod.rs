@@ -3,7 +3,7 @@
 //! documented limits, objects a certificate manages, the vault's retention), so no caller can
 //! write what Key Vault would refuse: `secrets` sets and updates, `lifecycle` deletes,
 //! recovers and purges any kind ([`Kind`]), `access` grants and revokes, `managed` knows what
-//! a certificate owns. The stores beneath ([`crate::store`]) know versions and
+//! a certificate owns. The stores beneath (`store`) know versions and
 //! the soft-delete lifecycle; the operations know what Key Vault allows.
 
 mod access;

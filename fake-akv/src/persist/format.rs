@@ -18,7 +18,7 @@ use crate::vault::VaultSpec;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Snapshot {
-    /// [`FORMAT`].
+    /// The format number (1); a snapshot of another is refused.
     pub format: u32,
     /// The vault answering hosts that name none.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -53,13 +53,10 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use format::{
-    CertificateState, Deletion, KeyState, ObjectState, PolicyState, SecretState, Snapshot,
-    VaultState, VersionState,
-};
+pub use format::{CertificateState, KeyState, ObjectState, SecretState, Snapshot, VaultState};
 pub(crate) use format::{capture, rebuild};
 pub(crate) use journal::Journal;
-pub use journal::{ChangeState, Journaled, KindChange, Record, journal_path, read_journal};
+pub use journal::{Journaled, KindChange, Record, journal_path, read_journal};
 
 /// The format number this build writes and reads.
 pub const FORMAT: u32 = 1;

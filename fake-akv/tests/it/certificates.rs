@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use fake_akv::certificates::pkcs12;
+use fake_akv::pkcs12;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};

@@ -1,14 +1,13 @@
-//! Starts fake-aad and fake-akv in-process on 127.0.0.1:0 with one throwaway CA and one shared
-//! clock, gets real tokens from fake-aad's v2 token endpoint, and talks to the vaults over
+//! Starts fake-aad and fake-akv in-process (through `test-support`) with one throwaway CA and
+//! one shared clock, gets real tokens from fake-aad's v2 token endpoint, and talks to the vaults over
 //! real TLS. Also the JSON normaliser that keeps snapshots stable.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
-use std::time::Duration;
 
-use fake_akv::{AppState, EmulatorConfig, FakeAkv, Options, Settings};
-use fake_kit::{CertificateAuthority, Clock};
+use fake_akv::{EmulatorConfig, FakeAkv, Settings};
+use fake_kit::Clock;
 use serde_json::Value;
+use test_support::{Pki, start_aad, start_akv};
 use uuid::Uuid;
 
 pub const TENANT: Uuid = Uuid::from_u128(0x11111111_1111_1111_1111_111111111111);
@@ -131,69 +130,30 @@ pub struct Env {
     pub ca_pem: String,
 }
 
-/// Runs a test body under a timeout, so a hang fails instead of stalling the suite.
-pub async fn within<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(60), f)
-        .await
-        .expect("test timed out")
-}
+pub use test_support::within;
 
 impl Env {
     pub async fn start() -> Self {
-        let ca = CertificateAuthority::generate().expect("CA");
-        let tls = ca
-            // rustls-webpki does not match `*.localhost` (a wildcard over a single label), so
-            // each `{vault}.localhost` name is on the leaf itself.
-            .issue_default(&[
-                "kv-rbac.localhost".to_owned(),
-                "kv-policy.localhost".to_owned(),
-                "nope.localhost".to_owned(),
-            ])
-            .expect("leaf")
-            .server_config()
-            .expect("rustls");
+        let pki = Pki::new(&["kv-rbac.localhost", "kv-policy.localhost", "nope.localhost"]);
         let clock = Clock::system();
         let directory = fake_aad::Directory::from_yaml(&directory_yaml()).expect("directory");
-        let aad_state =
-            fake_aad::AppState::new(directory, clock.clone(), fake_aad::Settings::default())
-                .expect("aad state");
-        let loopback: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-        let aad = fake_aad::FakeAad::start(
-            fake_aad::Options {
-                listen: loopback,
-                imds_listen: loopback,
-                tls: tls.clone(),
-            },
-            aad_state,
+        let aad = start_aad(
+            &pki,
+            directory,
+            clock.clone(),
+            fake_aad::Settings::default(),
         )
-        .await
-        .expect("fake-aad starts");
+        .await;
         let config = EmulatorConfig::from_yaml(&vaults_yaml()).expect("vault config");
-        let state = AppState::new(config, clock.clone(), Settings::default()).expect("state");
-        let akv = FakeAkv::start(
-            Options {
-                listen: loopback,
-                tls,
-                aad_url: Some(aad.url()),
-                aad_ca_pem: Some(ca.cert_pem().to_owned()),
-            },
-            state,
-        )
-        .await
-        .expect("fake-akv starts");
+        let akv = start_akv(&pki, config, clock.clone(), Settings::default(), &aad).await;
         let addr = akv.addr();
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).expect("CA pem"),
-            )
+        let http = pki
+            .client()
             .resolve("kv-rbac.localhost", addr)
             .resolve("kv-policy.localhost", addr)
             .resolve("kv-rbac.vault.azure.net", addr)
             .resolve("kv-rbac.vault.usgovcloudapi.net", addr)
             .resolve("nope.localhost", addr)
-            .timeout(Duration::from_secs(20))
             .build()
             .expect("client");
         Self {
@@ -201,7 +161,7 @@ impl Env {
             akv,
             http,
             clock,
-            ca_pem: ca.cert_pem().to_owned(),
+            ca_pem: pki.ca_pem().to_owned(),
         }
     }
 

@@ -1,12 +1,12 @@
 //! The local control plane: every component a host process under one [`Supervisor`].
 //!
-//! Start order (`shared/reference/local-control-plane.md` §5): etcd → kube-apiserver →
-//! RBAC + ESO CRDs (Established) → kube-controller-manager + kube-scheduler → kwok + one fake
-//! Node (Ready) → ESO. Each step waits on a probe; a failure stops everything already started
-//! and returns the failing child's stderr tail. Reloader is not part of the plane: each
+//! The plane is a list of components, each a [`ChildSpec`] with the health URL that says it is
+//! ready, started stage by stage by one loop (`Started::stage`): etcd → kube-apiserver →
+//! kube-controller-manager + kube-scheduler, then RBAC + ESO CRDs (Established), the node (kwok
+//! and one fake Node, or a real kubelet; Ready), and ESO. A failure stops everything already
+//! started and returns the failing child's stderr tail. Reloader is not part of the plane: each
 //! scenario starts its own ([`crate::reloader`]).
 
-use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,11 +21,12 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::Cluster;
+use super::components::{Component, Ports, arg, control_plane, eso, path_arg};
 use super::eso::EsoControl;
+use super::options::PlaneOptions;
 use super::pki::{Pki, PkiError};
-use super::ports::free_port;
 use super::state::{ComponentState, PlaneState};
-use crate::deps::{Assets, Binaries, Resolved};
+use crate::deps::Resolved;
 use crate::k8s::{self, ApplyError, ClientError, FIELD_MANAGER, WaitError};
 use crate::node::{self, NodeError, NodeStart};
 use crate::reloader::ReloaderLauncher;
@@ -49,47 +50,6 @@ subjects:
   kind: Group
   name: system:unauthenticated
 ";
-
-/// How to start the plane.
-#[derive(Clone, Debug)]
-pub struct PlaneOptions {
-    /// Run directory: PKI, kubeconfig, etcd data, logs, pidfile, `plane.json`.
-    pub run_dir: PathBuf,
-    /// The binaries.
-    pub binaries: Binaries,
-    /// CRDs and kwok stages.
-    pub assets: Assets,
-    /// Start ESO (its CRDs are applied either way).
-    pub eso: bool,
-    /// Extra environment for ESO: `HTTPS_PROXY`, `NO_PROXY`, `SSL_CERT_FILE`. `NO_PROXY` always
-    /// gains `127.0.0.1,localhost` so ESO reaches the API server directly.
-    pub eso_env: Vec<(OsString, OsString)>,
-    /// Deadline for each component to become ready.
-    pub component_timeout: Duration,
-    /// SIGTERM → SIGKILL grace when stopping.
-    pub grace: Duration,
-    /// `--advertise-address` for kube-apiserver; needed only where there is no default route.
-    pub advertise_address: Option<IpAddr>,
-    /// The node pods run on.
-    pub node: node::Node,
-}
-
-impl PlaneOptions {
-    /// Defaults: ESO on, 90 s per component, 10 s grace.
-    pub fn new(run_dir: impl Into<PathBuf>, binaries: Binaries, assets: Assets) -> Self {
-        Self {
-            run_dir: run_dir.into(),
-            binaries,
-            assets,
-            eso: true,
-            eso_env: Vec::new(),
-            component_timeout: Duration::from_secs(90),
-            grace: Duration::from_secs(10),
-            advertise_address: None,
-            node: node::Node::Kwok,
-        }
-    }
-}
 
 /// How long one component took from spawn to ready.
 #[derive(Clone, Debug)]
@@ -429,25 +389,48 @@ impl Cluster for LocalPlane {
     }
 }
 
-fn arg(flag: &str, value: impl std::fmt::Display) -> OsString {
-    format!("--{flag}={value}").into()
+/// What the plane has started so far, and how long each took.
+struct Started<'a> {
+    supervisor: &'a mut Supervisor,
+    deadline: Duration,
+    insecure: reqwest::Client,
+    trusted: reqwest::Client,
+    timings: Vec<ComponentTiming>,
+    components: Vec<ComponentState>,
 }
 
-fn path_arg(flag: &str, path: &Path) -> OsString {
-    let mut out = OsString::from(format!("--{flag}="));
-    out.push(path);
-    out
-}
+impl Started<'_> {
+    /// Starts a stage's components together, then waits for each to be ready.
+    async fn stage(&mut self, stage: Vec<Component<'_>>) -> Result<(), PlaneError> {
+        for component in &stage {
+            self.supervisor.spawn(component.spec.clone())?;
+        }
+        for component in stage {
+            let client = if component.uses_plane_ca {
+                &self.trusted
+            } else {
+                &self.insecure
+            };
+            let url = component.health_url.as_str();
+            let took = self
+                .supervisor
+                .wait_ready(&component.spec.name, self.deadline, move || {
+                    probe::http_ok(client, url)
+                })
+                .await?;
+            self.record(
+                &component.spec.name,
+                component.resolved,
+                Some(component.health_url.clone()),
+                component.uses_plane_ca,
+                took,
+            );
+        }
+        Ok(())
+    }
 
-struct Timer<'a> {
-    timings: &'a mut Vec<ComponentTiming>,
-    components: &'a mut Vec<ComponentState>,
-}
-
-impl Timer<'_> {
     fn record(
         &mut self,
-        supervisor: &Supervisor,
         name: &str,
         resolved: &Resolved,
         health_url: Option<String>,
@@ -459,7 +442,8 @@ impl Timer<'_> {
             name: name.to_owned(),
             ready_after,
         });
-        let pid = supervisor
+        let pid = self
+            .supervisor
             .child(name)
             .map_or(0, crate::supervise::Child::pid);
         self.components.push(ComponentState {
@@ -474,102 +458,82 @@ impl Timer<'_> {
     }
 }
 
-#[allow(clippy::too_many_lines)] // One linear start sequence reads best as one function.
-async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Booted, PlaneError> {
-    let run = options.run_dir.clone();
+/// The node pods run on, ready: kwok's fake Node, or a real kubelet with containerd.
+struct NodeUp {
+    teardown: Option<PathBuf>,
+    gateway: Option<IpAddr>,
+    ports: Vec<u16>,
+}
+
+async fn start_node(
+    started: &mut Started<'_>,
+    options: &PlaneOptions,
+    pki: &Pki,
+    apiserver_url: &str,
+    kubeconfig: &Path,
+    client: &kube::Client,
+) -> Result<NodeUp, PlaneError> {
     let bins = &options.binaries;
-    let deadline = options.component_timeout;
-    let pki = Pki::generate(&run.join("pki"))?;
-    let port = || free_port().map_err(io("pick a free port"));
-    let (etcd_port, peer_port, api_port, kcm_port, sched_port, eso_port) =
-        (port()?, port()?, port()?, port()?, port()?, port()?);
-    let mut ports = vec![etcd_port, peer_port, api_port, kcm_port, sched_port];
-    let insecure = probe::http_client(None)?;
-    let trusted = probe::http_client(Some(&pki.ca_pem))?;
-    let mut timings = Vec::new();
-    let mut components = Vec::new();
-    let mut timer = Timer {
-        timings: &mut timings,
-        components: &mut components,
-    };
-
-    // etcd
-    let etcd_data = run.join("etcd");
-    let _ = std::fs::remove_dir_all(&etcd_data);
-    let client_url = format!("http://127.0.0.1:{etcd_port}");
-    let peer_url = format!("http://127.0.0.1:{peer_port}");
-    supervisor.spawn(ChildSpec::new("etcd", &bins.etcd.path).args([
-        arg("name", "e0"),
-        path_arg("data-dir", &etcd_data),
-        arg("listen-client-urls", &client_url),
-        arg("advertise-client-urls", &client_url),
-        arg("listen-peer-urls", &peer_url),
-        arg("initial-advertise-peer-urls", &peer_url),
-        arg("initial-cluster", format!("e0={peer_url}")),
-        arg("unsafe-no-fsync", true),
-        arg("log-level", "warn"),
-    ]))?;
-    let url = format!("{client_url}/health");
-    let (c, u) = (&insecure, url.as_str());
-    let took = supervisor
-        .wait_ready("etcd", deadline, move || probe::http_ok(c, u))
-        .await?;
-    timer.record(
-        supervisor,
-        "etcd",
-        &bins.etcd,
-        Some(url.clone()),
-        false,
-        took,
-    );
-
-    // kube-apiserver
-    let apiserver_url = format!("https://127.0.0.1:{api_port}");
-    let mut api_args = vec![
-        arg("etcd-servers", &client_url),
-        arg("bind-address", "127.0.0.1"),
-        arg("secure-port", api_port),
-        path_arg("tls-cert-file", &pki.apiserver_cert),
-        path_arg("tls-private-key-file", &pki.apiserver_key),
-        path_arg("cert-dir", &run.join("pki/generated")),
-        path_arg("client-ca-file", &pki.ca_cert),
-        arg("service-account-issuer", &apiserver_url),
-        // Else the discovery document names the advertise address, which is neither bound nor
-        // in the serving certificate.
-        arg(
-            "service-account-jwks-uri",
-            format!("{apiserver_url}/openid/v1/jwks"),
-        ),
-        path_arg("service-account-key-file", &pki.sa_pub),
-        path_arg("service-account-signing-key-file", &pki.sa_key),
-        arg("service-cluster-ip-range", "10.96.0.0/16"),
-        arg("authorization-mode", "Node,RBAC"),
-        // How `kubectl logs`/`exec` reach a real node's kubelet.
-        path_arg("kubelet-client-certificate", &run.join("pki/admin.crt")),
-        path_arg("kubelet-client-key", &run.join("pki/admin.key")),
-        arg("kubelet-preferred-address-types", "InternalIP"),
-        arg("allow-privileged", true),
-        arg("enable-priority-and-fairness", false),
-        arg("profiling", false),
-    ];
-    if let Some(address) = options.advertise_address {
-        api_args.push(arg("advertise-address", address));
+    let deadline = started.deadline;
+    match &options.node {
+        node::Node::Kwok => {
+            start_kwok(started.supervisor, options, kubeconfig, client).await?;
+            let took = wait_node(started.supervisor, "kwok", NODE_NAME, client, deadline).await?;
+            started.record("kwok", &bins.kwok, None, false, took);
+            Ok(NodeUp {
+                teardown: None,
+                gateway: None,
+                ports: Vec::new(),
+            })
+        }
+        node::Node::Real(tools) => {
+            let begun = Instant::now();
+            let layout = node::start(
+                started.supervisor,
+                NodeStart {
+                    run_dir: &options.run_dir,
+                    tools,
+                    kubelet: &bins.kubelet.path,
+                    crane: &bins.crane.path,
+                    pause_source: &options.assets.pause_source,
+                    programs: upstream_images(bins),
+                    apiserver_url,
+                    ca_file: &pki.ca_cert,
+                    ca_pem: &pki.ca_pem,
+                    client: (&pki.node_cert_pem, &pki.node_key_pem),
+                    deadline,
+                },
+            )
+            .await?;
+            wait_node(
+                started.supervisor,
+                "kubelet",
+                node::NODE_NAME,
+                client,
+                deadline,
+            )
+            .await?;
+            started.record("kubelet", &bins.kubelet, None, true, begun.elapsed());
+            Ok(NodeUp {
+                teardown: Some(layout.teardown_script()),
+                gateway: layout.gateway.parse().ok(),
+                ports: vec![
+                    layout.kubelet_port,
+                    layout.kubelet_healthz_port,
+                    layout.registry.port(),
+                ],
+            })
+        }
     }
-    supervisor.spawn(ChildSpec::new("kube-apiserver", &bins.kube_apiserver.path).args(api_args))?;
-    let url = format!("{apiserver_url}/readyz");
-    let (c, u) = (&trusted, url.as_str());
-    let took = supervisor
-        .wait_ready("kube-apiserver", deadline, move || probe::http_ok(c, u))
-        .await?;
-    timer.record(
-        supervisor,
-        "kube-apiserver",
-        &bins.kube_apiserver,
-        Some(url.clone()),
-        true,
-        took,
-    );
+}
 
+/// Starts the plane in order (`shared/reference/local-control-plane.md` §5): the control
+/// plane's stages, then the API's own objects (issuer discovery, ESO's CRDs), the node, and ESO.
+async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Booted, PlaneError> {
+    let run = &options.run_dir;
+    let pki = Pki::generate(&run.join("pki"))?;
+    let ports = Ports::pick().map_err(io("pick free ports"))?;
+    let apiserver_url = format!("https://127.0.0.1:{}", ports.apiserver);
     let kubeconfig = run.join("kubeconfig");
     k8s::write_kubeconfig(
         &kubeconfig,
@@ -578,131 +542,46 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         &pki.admin_cert_pem,
         &pki.admin_key_pem,
     )?;
+    let mut started = Started {
+        supervisor,
+        deadline: options.component_timeout,
+        insecure: probe::http_client(None)?,
+        trusted: probe::http_client(Some(&pki.ca_pem))?,
+        timings: Vec::new(),
+        components: Vec::new(),
+    };
+    for stage in control_plane(options, &pki, &ports, &kubeconfig) {
+        started.stage(stage).await?;
+    }
+
     let client = k8s::client_from_kubeconfig(&kubeconfig).await?;
     k8s::apply_yaml(&client, ISSUER_DISCOVERY_BINDING).await?;
-    apply_crds(&client, &options.assets.eso_crds, deadline).await?;
+    apply_crds(&client, &options.assets.eso_crds, started.deadline).await?;
 
-    // kube-controller-manager and kube-scheduler start together; both only need the API.
-    let certs = run.join("pki/generated");
-    supervisor.spawn(
-        ChildSpec::new(
-            "kube-controller-manager",
-            &bins.kube_controller_manager.path,
-        )
-        .args([
-            path_arg("kubeconfig", &kubeconfig),
-            path_arg("authentication-kubeconfig", &kubeconfig),
-            path_arg("authorization-kubeconfig", &kubeconfig),
-            arg("leader-elect", false),
-            arg("bind-address", "127.0.0.1"),
-            arg("secure-port", kcm_port),
-            path_arg("cert-dir", &certs.join("kcm")),
-            path_arg("service-account-private-key-file", &pki.sa_key),
-            path_arg("root-ca-file", &pki.ca_cert),
-            arg("kube-api-qps", 100),
-            arg("kube-api-burst", 200),
-        ]),
-    )?;
-    supervisor.spawn(
-        ChildSpec::new("kube-scheduler", &bins.kube_scheduler.path).args([
-            path_arg("kubeconfig", &kubeconfig),
-            path_arg("authentication-kubeconfig", &kubeconfig),
-            path_arg("authorization-kubeconfig", &kubeconfig),
-            arg("leader-elect", false),
-            arg("bind-address", "127.0.0.1"),
-            arg("secure-port", sched_port),
-            path_arg("cert-dir", &certs.join("scheduler")),
-        ]),
-    )?;
-    for (name, port, resolved) in [
-        (
-            "kube-controller-manager",
-            kcm_port,
-            &bins.kube_controller_manager,
-        ),
-        ("kube-scheduler", sched_port, &bins.kube_scheduler),
-    ] {
-        let url = format!("https://127.0.0.1:{port}/healthz");
-        let (c, u) = (&insecure, url.as_str());
-        let took = supervisor
-            .wait_ready(name, deadline, move || probe::http_ok(c, u))
-            .await?;
-        timer.record(supervisor, name, resolved, Some(url.clone()), false, took);
-    }
+    let node = start_node(
+        &mut started,
+        options,
+        &pki,
+        &apiserver_url,
+        &kubeconfig,
+        &client,
+    )
+    .await?;
+    let mut plane_ports = vec![
+        ports.etcd,
+        ports.etcd_peer,
+        ports.apiserver,
+        ports.controller_manager,
+        ports.scheduler,
+    ];
+    plane_ports.extend(node.ports);
 
-    let mut teardown = None;
-    let mut node_gateway = None;
-    match &options.node {
-        node::Node::Kwok => {
-            start_kwok(supervisor, options, &kubeconfig, &client).await?;
-            let took = wait_node(supervisor, "kwok", NODE_NAME, &client, deadline).await?;
-            timer.record(supervisor, "kwok", &bins.kwok, None, false, took);
-        }
-        node::Node::Real(tools) => {
-            let started = Instant::now();
-            let layout = node::start(
-                supervisor,
-                NodeStart {
-                    run_dir: &run,
-                    tools,
-                    kubelet: &bins.kubelet.path,
-                    crane: &bins.crane.path,
-                    pause_source: &options.assets.pause_source,
-                    programs: upstream_images(bins),
-                    apiserver_url: &apiserver_url,
-                    ca_file: &pki.ca_cert,
-                    ca_pem: &pki.ca_pem,
-                    client: (&pki.node_cert_pem, &pki.node_key_pem),
-                    deadline,
-                },
-            )
-            .await?;
-            teardown = Some(layout.teardown_script());
-            node_gateway = layout.gateway.parse().ok();
-            ports.extend([
-                layout.kubelet_port,
-                layout.kubelet_healthz_port,
-                layout.registry.port(),
-            ]);
-            wait_node(supervisor, "kubelet", node::NODE_NAME, &client, deadline).await?;
-            timer.record(
-                supervisor,
-                "kubelet",
-                &bins.kubelet,
-                None,
-                true,
-                started.elapsed(),
-            );
-        }
-    }
-
-    // ESO
-    let mut eso = None;
+    let mut eso_spec = None;
     if options.eso {
-        ports.push(eso_port);
-        let mut spec = ChildSpec::new("external-secrets", &bins.eso.path)
-            .args([
-                arg("metrics-addr", 0),
-                arg("live-addr", format!("127.0.0.1:{eso_port}")),
-                arg("enable-leader-election", false),
-            ])
-            .env("KUBECONFIG", &kubeconfig);
-        spec.env.extend(eso_env(&options.eso_env));
-        supervisor.spawn(spec.clone())?;
-        let url = format!("http://127.0.0.1:{eso_port}/healthz");
-        eso = Some((spec, url.clone()));
-        let (c, u) = (&insecure, url.as_str());
-        let took = supervisor
-            .wait_ready("external-secrets", deadline, move || probe::http_ok(c, u))
-            .await?;
-        timer.record(
-            supervisor,
-            "external-secrets",
-            &bins.eso,
-            Some(url.clone()),
-            false,
-            took,
-        );
+        let eso = eso(options, ports.eso, &kubeconfig);
+        eso_spec = Some((eso.spec.clone(), eso.health_url.clone()));
+        plane_ports.push(ports.eso);
+        started.stage(vec![eso]).await?;
     }
 
     let state = PlaneState {
@@ -710,19 +589,19 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         apiserver_url: apiserver_url.clone(),
         issuer: apiserver_url,
         ca_file: pki.ca_cert.clone(),
-        ports,
-        components,
+        ports: plane_ports,
+        components: started.components,
         ready_after_secs: 0.0,
     };
     Ok(Booted {
-        eso,
-        teardown,
-        node_gateway,
+        eso: eso_spec,
+        teardown: node.teardown,
+        node_gateway: node.gateway,
         client,
         kubeconfig,
         pki,
         state,
-        timings,
+        timings: started.timings,
     })
 }
 
@@ -829,28 +708,6 @@ async fn wait_node(
         .await?)
 }
 
-/// The caller's ESO environment with loopback added to `NO_PROXY`/`no_proxy`.
-fn eso_env(extra: &[(OsString, OsString)]) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = extra.to_vec();
-    for key in ["NO_PROXY", "no_proxy"] {
-        let existing = env
-            .iter()
-            .position(|(k, _)| k == key)
-            .map(|i| env.remove(i).1.to_string_lossy().into_owned());
-        let mut value = existing.unwrap_or_default();
-        for host in ["127.0.0.1", "localhost"] {
-            if !value.split(',').any(|h| h.trim() == host) {
-                if !value.is_empty() {
-                    value.push(',');
-                }
-                value.push_str(host);
-            }
-        }
-        env.push((key.into(), value.into()));
-    }
-    env
-}
-
 /// Server-side applies every CRD file and waits until each is Established.
 async fn apply_crds(
     client: &kube::Client,
@@ -907,25 +764,4 @@ async fn apply_crds(
     }))
     .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eso_env_adds_loopback_to_no_proxy_once() {
-        let env = eso_env(&[
-            ("HTTPS_PROXY".into(), "http://127.0.0.1:3128".into()),
-            ("NO_PROXY".into(), "localhost,.svc".into()),
-        ]);
-        let get = |key: &str| {
-            env.iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.to_string_lossy().into_owned())
-        };
-        assert_eq!(get("NO_PROXY").as_deref(), Some("localhost,.svc,127.0.0.1"));
-        assert_eq!(get("no_proxy").as_deref(), Some("127.0.0.1,localhost"));
-        assert_eq!(get("HTTPS_PROXY").as_deref(), Some("http://127.0.0.1:3128"));
-    }
 }

@@ -9,9 +9,11 @@
 //! A further backend (kind, say, where Docker exists) is one file: a type with a constructor
 //! that brings the cluster up and an `impl Cluster`, plus a flag in `cli/run.rs` choosing it.
 
+mod components;
 mod eso;
 mod existing;
 mod local;
+mod options;
 pub mod pki;
 pub mod ports;
 pub mod state;
@@ -26,7 +28,8 @@ use crate::reloader::ReloaderLauncher;
 
 pub use eso::EsoControl;
 pub use existing::{ExistingCluster, ExistingError};
-pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError, PlaneOptions};
+pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError};
+pub use options::PlaneOptions;
 pub use state::PlaneState;
 
 /// A cluster the harness can use.

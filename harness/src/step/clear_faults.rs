@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
-use fake_akv::state::FaultPlan;
+use fake_akv::FaultPlan;
 
 /// Cancels injected faults. YAML: `- clearFaults: {}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]

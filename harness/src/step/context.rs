@@ -124,7 +124,7 @@ impl StepContext<'_> {
     }
 
     /// The vault the scenario declares as `name`, or its first vault.
-    pub fn vault(&self, name: Option<&str>) -> Result<Arc<fake_akv::state::Vault>, StepError> {
+    pub fn vault(&self, name: Option<&str>) -> Result<Arc<fake_akv::Vault>, StepError> {
         let name = match name {
             Some(name) => self
                 .world

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
-use fake_akv::secrets::store::SecretValue;
+use fake_akv::SecretValue;
 
 /// Soft-deletes a secret with all its versions.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
-use fake_akv::store::VersionUpdate;
+use fake_akv::VersionUpdate;
 
 /// Enables a secret's latest version.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Step, StepContext, StepError, StepOutcome};
-use fake_akv::state::FaultPlan;
+use fake_akv::FaultPlan;
 
 /// Makes the next Key Vault requests fail.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
+use fake_akv::SecretValue;
 use fake_akv::operations::Purge;
-use fake_akv::secrets::store::SecretValue;
 
 /// Purges a soft-deleted secret.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

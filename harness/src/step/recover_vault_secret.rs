@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
-use fake_akv::secrets::store::SecretValue;
+use fake_akv::SecretValue;
 
 /// Recovers a soft-deleted secret.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
-use fake_akv::secrets::store::{NewSecretVersion, SecretValue};
+use fake_akv::{NewSecretVersion, SecretValue};
 
 /// Sets a secret in a vault (a new version; the secret is created on first use).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

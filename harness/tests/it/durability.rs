@@ -238,13 +238,7 @@ async fn backups_and_admin_changes_survive_kill_9() {
     assert_eq!((status, version_of(&kept)), (200, version_of(&v2)));
     // Admin changes are durable too: a vault created through /_emulator.
     let akv = served.env["FAKE_AKV_ENDPOINT"].clone();
-    let admin = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(&std::fs::read(state.join("ca.pem")).unwrap()).unwrap(),
-        )
-        .no_proxy()
+    let admin = test_support::trusting(&std::fs::read(state.join("ca.pem")).unwrap())
         .build()
         .unwrap();
     let created = admin

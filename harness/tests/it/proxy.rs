@@ -96,10 +96,7 @@ async fn sovereign_hosts_are_routed_only_for_the_configured_clouds() {
 async fn gov_login_and_vault_hosts_reach_the_fakes_with_gov_issuer_and_challenge() {
     let (bench, dir) = bench_for(&[Cloud::UsGovernment]).await;
     let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+    let client = test_support::trusting(&ca)
         .proxy(reqwest::Proxy::https(bench.proxy().url()).unwrap())
         .build()
         .unwrap();
@@ -149,10 +146,7 @@ fn env(bench: &Bench, key: &str) -> String {
 async fn login_host_reaches_fake_aad_through_the_proxy_with_tls_for_the_real_name() {
     let (bench, dir) = bench().await;
     let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+    let client = test_support::trusting(&ca)
         .proxy(reqwest::Proxy::https(bench.proxy().url()).unwrap())
         .build()
         .unwrap();
@@ -238,10 +232,7 @@ async fn imds_address_is_forwarded_over_plain_http() {
 async fn vault_host_reaches_fake_akv_which_challenges_for_the_bench_tenant() {
     let (bench, dir) = bench().await;
     let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+    let client = test_support::trusting(&ca)
         .proxy(reqwest::Proxy::https(bench.proxy().url()).unwrap())
         .build()
         .unwrap();
@@ -312,10 +303,7 @@ async fn control_api_is_unreachable_under_every_azure_host_name() {
     let (bench, dir) = bench_for(&Cloud::ALL).await;
     let ca = std::fs::read(dir.path().join("ca.pem")).expect("the bench CA");
     let through_proxy = |http2: bool| {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        let mut builder = test_support::trusting(&ca)
             .proxy(reqwest::Proxy::https(format!("http://{}", bench.proxy().addr())).unwrap())
             .timeout(Duration::from_secs(10));
         if http2 {
@@ -371,13 +359,7 @@ async fn control_api_is_unreachable_under_every_azure_host_name() {
         "nobody moved the clock"
     );
     // At the fakes' own addresses the control API answers (the harness's way in).
-    let direct = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-        .no_proxy()
-        .build()
-        .unwrap();
+    let direct = test_support::trusting(&ca).build().unwrap();
     for (name, base) in [
         ("fake-aad", env(&bench, "FAKE_AAD_ENDPOINT")),
         ("fake-akv", env(&bench, "FAKE_AKV_ENDPOINT")),

@@ -41,10 +41,7 @@ impl Served {
         std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
         let env = parse_env(&std::fs::read_to_string(&env_file).unwrap());
         let ca = std::fs::read(state_dir.join("ca.pem")).unwrap();
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        let client = test_support::trusting(&ca)
             .proxy(reqwest::Proxy::https(&env["HTTPS_PROXY"]).unwrap())
             .timeout(Duration::from_secs(20))
             .build()

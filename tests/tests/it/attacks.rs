@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e::creds::ClientCertificate;
 use fake_aad::directory::ClientCertificate as RegisteredCertificate;
+use fake_akv::SecretValue;
 use harness::serve::{Bench, Options};
 use jsonwebtoken::{EncodingKey, Header};
 use reqwest::Method;
@@ -72,12 +73,8 @@ impl Target {
                 .with_context(|| format!("{key} missing from the bench environment"))
         };
         let ca = std::fs::read(bench.state_dir().join("ca.pem"))?;
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca)?)
+        let http = test_support::trusting(&ca)
             .proxy(reqwest::Proxy::https(var("HTTPS_PROXY")?)?)
-            .timeout(std::time::Duration::from_secs(30))
             .build()?;
         let mut target = Self {
             http,
@@ -180,9 +177,13 @@ impl Target {
         let vault = state
             .vault(&state.vault_names()[0])
             .context("the bench's vault")?;
-        let secrets = vault.secrets();
-        let (live, deleted) = (secrets.list().count(), secrets.list_deleted().count());
-        let versions = secrets.versions(GUARDED).len();
+        let (live, deleted, versions) = vault.inspect::<SecretValue, _>(|secrets| {
+            (
+                secrets.list().count(),
+                secrets.list_deleted().count(),
+                secrets.versions(GUARDED).len(),
+            )
+        });
         ensure!(
             (live, deleted, versions) == (1, 0, 1),
             "{case}: the vault now holds {live} secrets ({versions} versions of {GUARDED}), {deleted} deleted"
@@ -510,16 +511,15 @@ async fn genuine_tokens_for_something_else_are_refused() -> Result<()> {
         // An app of a second tenant, with a genuine Key Vault token of its own tenant.
         let other_tenant = Uuid::new_v4();
         let other_app = Uuid::new_v4();
-        target.bench.aad().state().update_directory(|directory| {
-            let mut tenant = directory.tenants[0].clone();
-            tenant.id = other_tenant;
-            tenant.domains = vec!["other.onmicrosoft.com".to_owned()];
-            tenant.managed_identities.clear();
-            tenant.apps.truncate(1);
-            tenant.apps[0].app_id = other_app;
-            tenant.apps[0].object_id = Uuid::new_v4();
-            directory.tenants.push(tenant);
-        })?;
+        let aad = target.bench.aad().state();
+        let mut tenant = aad.directory().tenants[0].clone();
+        tenant.id = other_tenant;
+        tenant.domains = vec!["other.onmicrosoft.com".to_owned()];
+        tenant.managed_identities.clear();
+        tenant.apps.truncate(1);
+        tenant.apps[0].app_id = other_app;
+        tenant.apps[0].object_id = Uuid::new_v4();
+        aad.put_tenant(tenant)?;
         let foreign = read(
             target
                 .http
@@ -784,14 +784,14 @@ async fn forged_client_assertions_get_no_token() -> Result<()> {
     within(async {
         let target = Target::start().await?;
         let registered = ClientCertificate::generate("registered")?;
-        target.bench.aad().state().update_directory(|directory| {
-            directory.tenants[0].apps[0]
-                .certificates
-                .push(RegisteredCertificate {
-                    key_id: Uuid::new_v4(),
-                    pem: registered.cert_pem.clone(),
-                });
-        })?;
+        target.bench.aad().state().add_client_certificate(
+            &target.tenant,
+            &target.client_id,
+            RegisteredCertificate {
+                key_id: Uuid::new_v4(),
+                pem: registered.cert_pem.clone(),
+            },
+        )?;
         let now = target.bench.aad().state().clock().unix();
         let url = target.token_url();
         let genuine = registered.assertion(&target.client_id, &url, now)?;

@@ -244,25 +244,25 @@ async fn federate(bench: &Bench, plane: &LocalPlane) -> ManagedIdentity {
     let jwks = plane.service_account_jwks().await.expect("issuer keys");
     let issuer = plane.issuer().to_owned();
     let identity = bench.aad().state().directory().tenants[0].managed_identities[0].clone();
-    bench
-        .aad()
-        .state()
-        .update_directory(|d| {
-            d.issuers.push(TrustedIssuer {
-                issuer: issuer.clone(),
-                jwks_uri: None,
-                keys: Some(jwks),
-            });
-            d.tenants[0].managed_identities[0]
-                .federated_credentials
-                .push(FederatedCredential {
-                    name: "eso-federated-credential".into(),
-                    issuer: issuer.clone(),
-                    subject: format!("system:serviceaccount:{NAMESPACE}:eso-sa"),
-                    audiences: vec!["api://AzureADTokenExchange".into()],
-                });
-        })
-        .unwrap();
+    let aad = bench.aad().state();
+    aad.trust_issuer(TrustedIssuer {
+        issuer: issuer.clone(),
+        jwks_uri: None,
+        keys: Some(jwks),
+    })
+    .unwrap();
+    let tenant = aad.directory().tenants[0].id.to_string();
+    aad.federate(
+        &tenant,
+        &identity.client_id.to_string(),
+        FederatedCredential {
+            name: "eso-federated-credential".into(),
+            issuer: issuer.clone(),
+            subject: format!("system:serviceaccount:{NAMESPACE}:eso-sa"),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+        },
+    )
+    .unwrap();
     let akv = bench.akv().state();
     let mut spec = (*akv.vault(DEFAULT_VAULT).expect("default vault").spec()).clone();
     spec.role_assignments.push(RoleAssignment {
@@ -458,7 +458,7 @@ spec:
         assert_eq!(got, der, "{name}: cert/ is the raw DER of `cer`");
         let pfx = wait_for_bytes(&secrets, name, "tls.pfx", Duration::from_secs(5)).await;
         let pfx = STANDARD.decode(pfx).expect("secret/ is the base64 PFX");
-        let parts = fake_akv::certificates::pkcs12::decode(&pfx, "").expect("a PFX");
+        let parts = fake_akv::pkcs12::decode(&pfx, "").expect("a PFX");
         assert_eq!(parts.certs, vec![der.clone()], "{name}");
         assert!(
             parts.key.is_some(),
