@@ -34,6 +34,7 @@ pub mod deps;
 pub mod duration;
 pub mod event;
 pub mod export;
+pub mod helm;
 pub mod k8s;
 pub mod node;
 pub mod proxy;

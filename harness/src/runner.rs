@@ -57,6 +57,8 @@ pub struct ClusterAccess {
     pub runs_pods: Result<(), String>,
     /// The routing proxy as pods reach it (`${podProxy}`), on a real node.
     pub pod_proxy: Option<String>,
+    /// Helm and the bench's charts, for `install: helm`, or why they cannot be had.
+    pub charts: Result<releases::Charts, String>,
 }
 
 impl ClusterAccess {
@@ -79,6 +81,7 @@ impl ClusterAccess {
             eso: cluster.eso_control(),
             runs_pods: cluster.runs_pods(),
             pod_proxy: None,
+            charts: charts(cluster.kubeconfig()),
             kubectl: crate::deps::resolve(
                 &crate::deps::DepsConfig::from_env(),
                 crate::deps::Component::Kubectl,
@@ -89,6 +92,27 @@ impl ClusterAccess {
             .map(|found| found.path),
         }
     }
+}
+
+/// Helm against the cluster of `kubeconfig`, and the charts from the modules the bench builds
+/// ESO and Reloader from.
+fn charts(kubeconfig: &Path) -> Result<releases::Charts, String> {
+    let config = crate::deps::DepsConfig::from_env();
+    let helm = crate::deps::resolve(&config, crate::deps::Component::Helm, &mut None)
+        .map_err(|e| e.to_string())?
+        .ok_or("helm is not built: run `harness deps`")?;
+    let assets = crate::deps::Assets::locate(&config).map_err(|e| e.to_string())?;
+    let cache = config.helm_cache();
+    Ok(releases::Charts {
+        helm: crate::helm::Helm::new(
+            helm.path,
+            kubeconfig.to_path_buf(),
+            cache.join("charts"),
+            cache.join(format!("runs/{}", std::process::id())),
+        ),
+        eso: assets.eso_chart,
+        reloader: assets.reloader_chart,
+    })
 }
 
 /// What a run uses.
@@ -182,6 +206,9 @@ async fn run_scenario(
             if let Some(reloader) = prepared.reloader.take() {
                 reloader.shutdown(failure.is_some()).await;
             }
+            if let Some(cluster) = &cx.cluster {
+                releases::remove(std::mem::take(&mut prepared.releases), cluster).await;
+            }
             // A failed scenario's namespace and Azure world stay for whoever debugs it
             // (`--keep`); ESO keeps reconciling against them, so both go together.
             if failure.is_none() {
@@ -214,6 +241,8 @@ struct Prepared {
     env: Vec<(String, String)>,
     /// The scenario's own Reloader, when it declares one and the run starts them.
     reloader: Option<Reloader>,
+    /// Its Helm releases.
+    releases: releases::Installed,
 }
 
 async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, String> {
@@ -269,12 +298,21 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         bindings.set(format!("env.{key}"), value.clone());
     }
     let mut reloader = None;
+    let mut installed = releases::Installed::default();
     if let Some(cluster) = &cx.cluster {
         create_namespace(&cluster.client, &namespace).await?;
+        installed = releases::install(scenario, cluster, bench).await?;
         if scenario.components.reloader.enabled()
+            && scenario.components.reloader.helm().is_none()
             && let Ok(launcher) = &cluster.reloaders
         {
-            reloader = Some(start_reloader(scenario, launcher, &namespace, &bindings).await?);
+            match start_reloader(scenario, launcher, &namespace, &bindings).await {
+                Ok(started) => reloader = Some(started),
+                Err(message) => {
+                    releases::remove(installed, cluster).await;
+                    return Err(message);
+                }
+            }
         }
     }
     Ok(Prepared {
@@ -285,6 +323,7 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
         aad_audit_mark,
         env,
         reloader,
+        releases: installed,
     })
 }
 
@@ -697,6 +736,7 @@ fn substitute(kind: &StepKind, bindings: &Bindings) -> Result<StepKind, String> 
 }
 
 pub mod plane;
+pub mod releases;
 
 #[cfg(test)]
 mod tests;

@@ -3,11 +3,11 @@
 //! node ([`eso`]). The loop that starts them is `local::Started::stage`.
 
 use std::ffi::OsString;
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 
 use super::options::PlaneOptions;
 use super::pki::Pki;
-use super::ports::free_port;
 use crate::deps::Resolved;
 use crate::supervise::ChildSpec;
 
@@ -59,15 +59,23 @@ pub(super) struct Ports {
 }
 
 impl Ports {
+    /// Six distinct free ports: each stays bound until all are picked, so the OS cannot hand
+    /// out one twice.
     pub(super) fn pick() -> std::io::Result<Self> {
-        let port = free_port;
+        let held = (0..6)
+            .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let ports = held
+            .iter()
+            .map(|l| l.local_addr().map(|a| a.port()))
+            .collect::<std::io::Result<Vec<_>>>()?;
         Ok(Self {
-            etcd: port()?,
-            etcd_peer: port()?,
-            apiserver: port()?,
-            controller_manager: port()?,
-            scheduler: port()?,
-            eso: port()?,
+            etcd: ports[0],
+            etcd_peer: ports[1],
+            apiserver: ports[2],
+            controller_manager: ports[3],
+            scheduler: ports[4],
+            eso: ports[5],
         })
     }
 }
@@ -140,6 +148,9 @@ fn apiserver<'a>(options: &'a PlaneOptions, pki: &Pki, ports: &Ports) -> Compone
         path_arg("kubelet-client-key", &run.join("pki/admin.key")),
         arg("kubelet-preferred-address-types", "InternalIP"),
         arg("allow-privileged", true),
+        // Admission webhooks (ESO's, installed from its chart) are reached at their pods'
+        // addresses: no kube-proxy serves Service addresses.
+        arg("enable-aggregator-routing", true),
         arg("enable-priority-and-fairness", false),
         arg("profiling", false),
     ];

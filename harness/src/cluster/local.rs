@@ -7,7 +7,7 @@
 //! started and returns the failing child's stderr tail. Reloader is not part of the plane: each
 //! scenario starts its own ([`crate::reloader`]).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ use super::pki::{Pki, PkiError};
 use super::state::{ComponentState, PlaneState};
 use crate::deps::Resolved;
 use crate::k8s::{self, ApplyError, ClientError, FIELD_MANAGER, WaitError};
-use crate::node::{self, NodeError, NodeStart};
+use crate::node::{self, ApiRelay, NodeError, NodeStart};
 use crate::reloader::ReloaderLauncher;
 use crate::supervise::{ChildSpec, PidFileError, SpawnError, Supervisor, probe};
 
@@ -127,10 +127,8 @@ pub struct LocalPlane {
     timings: Vec<ComponentTiming>,
     ready_after: Duration,
     reloader: PathBuf,
-    /// A real node's teardown script, run once its children are stopped.
-    teardown: Option<PathBuf>,
-    /// A real node's bridge address, where its pods reach the host.
-    node_gateway: Option<IpAddr>,
+    /// The node: for a real one, its teardown script, bridge address and API relay.
+    node: NodeUp,
 }
 
 impl std::fmt::Debug for LocalPlane {
@@ -144,8 +142,7 @@ impl std::fmt::Debug for LocalPlane {
 
 struct Booted {
     eso: Option<(ChildSpec, String)>,
-    teardown: Option<PathBuf>,
-    node_gateway: Option<IpAddr>,
+    node: NodeUp,
     client: kube::Client,
     kubeconfig: PathBuf,
     pki: Pki,
@@ -185,8 +182,7 @@ impl LocalPlane {
                     timings: booted.timings,
                     ready_after,
                     reloader: options.binaries.reloader.path.clone(),
-                    teardown: booted.teardown,
-                    node_gateway: booted.node_gateway,
+                    node: booted.node,
                 })
             }
             Err(error) => {
@@ -269,7 +265,7 @@ impl LocalPlane {
     /// The real node's bridge address, where its pods reach the host; `None` on kwok.
     #[must_use]
     pub fn node_gateway(&self) -> Option<IpAddr> {
-        self.node_gateway
+        self.node.gateway
     }
 
     /// Spawn → ready per component.
@@ -313,7 +309,7 @@ impl LocalPlane {
     /// Stops every child, newest first.
     pub async fn shutdown(&mut self) {
         self.supervisor.lock().await.stop_all().await;
-        if let Some(script) = self.teardown.take() {
+        if let Some(script) = self.node.teardown.take() {
             let _ = tokio::task::spawn_blocking(move || node::teardown::run(&script)).await;
         }
         PlaneState::remove(&self.run_dir);
@@ -327,7 +323,7 @@ impl Drop for LocalPlane {
         if let Ok(mut supervisor) = self.supervisor.try_lock() {
             supervisor.stop_all_blocking();
         }
-        if let Some(script) = self.teardown.take() {
+        if let Some(script) = self.node.teardown.take() {
             node::teardown::run(&script);
         }
         PlaneState::remove(&self.run_dir);
@@ -377,7 +373,7 @@ impl Cluster for LocalPlane {
     }
 
     fn runs_pods(&self) -> Result<(), String> {
-        if self.teardown.is_some() {
+        if self.node.teardown.is_some() {
             Ok(())
         } else {
             Err("this plane's node is kwok: pods are reported Running, nothing starts (run with --node real)".into())
@@ -460,8 +456,12 @@ impl Started<'_> {
 
 /// The node pods run on, ready: kwok's fake Node, or a real kubelet with containerd.
 struct NodeUp {
+    /// Run once the node's children are stopped.
     teardown: Option<PathBuf>,
+    /// Where the node's pods reach the host.
     gateway: Option<IpAddr>,
+    /// How pods reach the API server; stops with the plane.
+    _relay: Option<ApiRelay>,
     ports: Vec<u16>,
 }
 
@@ -469,10 +469,11 @@ async fn start_node(
     started: &mut Started<'_>,
     options: &PlaneOptions,
     pki: &Pki,
-    apiserver_url: &str,
+    apiserver_port: u16,
     kubeconfig: &Path,
     client: &kube::Client,
 ) -> Result<NodeUp, PlaneError> {
+    let apiserver_url = format!("https://127.0.0.1:{apiserver_port}");
     let bins = &options.binaries;
     let deadline = started.deadline;
     match &options.node {
@@ -483,12 +484,13 @@ async fn start_node(
             Ok(NodeUp {
                 teardown: None,
                 gateway: None,
+                _relay: None,
                 ports: Vec::new(),
             })
         }
         node::Node::Real(tools) => {
             let begun = Instant::now();
-            let layout = node::start(
+            let (layout, relay) = node::start(
                 started.supervisor,
                 NodeStart {
                     run_dir: &options.run_dir,
@@ -497,7 +499,8 @@ async fn start_node(
                     crane: &bins.crane.path,
                     pause_source: &options.assets.pause_source,
                     programs: upstream_images(bins),
-                    apiserver_url,
+                    apiserver_url: &apiserver_url,
+                    apiserver: SocketAddr::from(([127, 0, 0, 1], apiserver_port)),
                     ca_file: &pki.ca_cert,
                     ca_pem: &pki.ca_pem,
                     client: (&pki.node_cert_pem, &pki.node_key_pem),
@@ -517,6 +520,7 @@ async fn start_node(
             Ok(NodeUp {
                 teardown: Some(layout.teardown_script()),
                 gateway: layout.gateway.parse().ok(),
+                _relay: Some(relay),
                 ports: vec![
                     layout.kubelet_port,
                     layout.kubelet_healthz_port,
@@ -562,7 +566,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         &mut started,
         options,
         &pki,
-        &apiserver_url,
+        ports.apiserver,
         &kubeconfig,
         &client,
     )
@@ -574,7 +578,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
         ports.controller_manager,
         ports.scheduler,
     ];
-    plane_ports.extend(node.ports);
+    plane_ports.extend(&node.ports);
 
     let mut eso_spec = None;
     if options.eso {
@@ -595,8 +599,7 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
     };
     Ok(Booted {
         eso: eso_spec,
-        teardown: node.teardown,
-        node_gateway: node.gateway,
+        node,
         client,
         kubeconfig,
         pki,
@@ -608,32 +611,28 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
 /// ESO and Reloader as their upstream images (entrypoint and user from their Dockerfiles),
 /// for charts and manifests that run them as pods; not for a binary given by override.
 fn upstream_images(bins: &crate::deps::Binaries) -> Vec<node::images::Program> {
-    [
-        (
-            &bins.eso,
-            "ghcr.io/external-secrets/external-secrets",
-            "/bin/external-secrets",
-            "65534",
-        ),
-        (
-            &bins.reloader,
-            "ghcr.io/stakater/reloader",
-            "/manager",
-            "65532:65532",
-        ),
-    ]
-    .into_iter()
-    .filter(|(resolved, ..)| resolved.version != "override")
-    .map(
-        |(resolved, repository, entrypoint, user)| node::images::Program {
-            repository,
-            tag: resolved.version.clone(),
-            binary: resolved.path.clone(),
-            entrypoint,
-            user,
-        },
-    )
-    .collect()
+    let eso = node::images::Program {
+        repository: "ghcr.io/external-secrets/external-secrets",
+        // Where ESO's chart points (`image.repository`); upstream it redirects to ghcr.io.
+        aliases: &["oci.external-secrets.io/external-secrets/external-secrets"],
+        tag: bins.eso.version.clone(),
+        binary: bins.eso.path.clone(),
+        entrypoint: "/bin/external-secrets",
+        user: "65534",
+    };
+    let reloader = node::images::Program {
+        repository: "ghcr.io/stakater/reloader",
+        aliases: &[],
+        tag: bins.reloader.version.clone(),
+        binary: bins.reloader.path.clone(),
+        entrypoint: "/manager",
+        user: "65532:65532",
+    };
+    [(&bins.eso, eso), (&bins.reloader, reloader)]
+        .into_iter()
+        .filter(|(resolved, _)| resolved.version != "override")
+        .map(|(_, program)| program)
+        .collect()
 }
 
 /// kwok, managing the one fake Node it creates.

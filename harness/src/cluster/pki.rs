@@ -14,7 +14,7 @@ pub struct Pki {
     pub ca_cert: PathBuf,
     /// CA certificate, PEM text.
     pub ca_pem: String,
-    /// kube-apiserver serving certificate (SANs 127.0.0.1, localhost).
+    /// kube-apiserver serving certificate (SANs 127.0.0.1, localhost, the `kubernetes` Service).
     pub apiserver_cert: PathBuf,
     /// Its key.
     pub apiserver_key: PathBuf,
@@ -73,6 +73,8 @@ impl Pki {
             "localhost".to_owned(),
             "kubernetes".to_owned(),
             "kubernetes.default.svc".to_owned(),
+            // The `kubernetes` Service's address, which pods dial (`node::service`).
+            crate::node::service::KUBERNETES_SERVICE_IP.to_owned(),
         ])?;
         let admin = ca.issue_client("admin", "system:masters")?;
         let node = ca.issue_client(

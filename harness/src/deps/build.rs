@@ -145,25 +145,7 @@ fn build_one(
     // that a later run would take for a finished one.
     let partial = out_dir.join(format!("{}.partial", component.binary()));
 
-    let mut ldflags = String::from("-s -w");
-    match component {
-        Component::KubeApiserver
-        | Component::KubeControllerManager
-        | Component::KubeScheduler
-        | Component::Kubectl
-        | Component::Kubelet => {
-            ldflags.push_str(&kubernetes_version_ldflags(&wrapper.version));
-        }
-        // As Reloader's Dockerfile stamps releases; it shows in its `reloader-meta-info`.
-        Component::Reloader => {
-            let _ = write!(
-                ldflags,
-                " -X github.com/stakater/Reloader/pkg/common.Version={}",
-                wrapper.version
-            );
-        }
-        Component::Etcd | Component::Kwok | Component::Eso | Component::Crane => {}
-    }
+    let ldflags = ldflags(component, &wrapper.version);
     let log_file = std::fs::File::create(&log).map_err(io(&log))?;
     let log_err = log_file.try_clone().map_err(io(&log))?;
     let mut command = Command::new("nice");
@@ -226,6 +208,36 @@ fn build_one(
         );
     }
     Ok((final_path, took))
+}
+
+/// `-ldflags` for `component`: stripped, with the version stamps its own release build sets.
+fn ldflags(component: Component, version: &str) -> String {
+    let mut ldflags = String::from("-s -w");
+    match component {
+        Component::KubeApiserver
+        | Component::KubeControllerManager
+        | Component::KubeScheduler
+        | Component::Kubectl
+        | Component::Kubelet => {
+            ldflags.push_str(&kubernetes_version_ldflags(version));
+        }
+        // As Reloader's Dockerfile stamps releases; it shows in its `reloader-meta-info`.
+        Component::Reloader => {
+            let _ = write!(
+                ldflags,
+                " -X github.com/stakater/Reloader/pkg/common.Version={version}"
+            );
+        }
+        // Else `helm version` names only the minor release (`v4.3`).
+        Component::Helm => {
+            let _ = write!(
+                ldflags,
+                " -X helm.sh/helm/v4/internal/version.version={version}"
+            );
+        }
+        Component::Etcd | Component::Kwok | Component::Eso | Component::Crane => {}
+    }
+    ldflags
 }
 
 /// Stamps `/version` the way release builds do (`tools/go/README.md`).

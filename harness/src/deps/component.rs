@@ -34,11 +34,13 @@ pub enum Component {
     /// crane (go-containerregistry): the real node's image registry, and the tool that builds
     /// and pushes the images it serves.
     Crane,
+    /// Helm, which installs ESO's and Reloader's charts.
+    Helm,
 }
 
 impl Component {
     /// Everything built from a wrapper, in [`super::Binaries`] field order.
-    pub const BUILT: [Self; 10] = [
+    pub const BUILT: [Self; 11] = [
         Self::Etcd,
         Self::KubeApiserver,
         Self::KubeControllerManager,
@@ -49,6 +51,7 @@ impl Component {
         Self::Reloader,
         Self::Kubelet,
         Self::Crane,
+        Self::Helm,
     ];
 
     /// The executable's file name.
@@ -65,6 +68,7 @@ impl Component {
             Self::Reloader => "reloader",
             Self::Kubelet => "kubelet",
             Self::Crane => "crane",
+            Self::Helm => "helm",
         }
     }
 
@@ -82,6 +86,7 @@ impl Component {
             Self::Reloader => "HARNESS_RELOADER_BIN",
             Self::Kubelet => "HARNESS_KUBELET_BIN",
             Self::Crane => "HARNESS_CRANE_BIN",
+            Self::Helm => "HARNESS_HELM_BIN",
         }
     }
 
@@ -99,6 +104,7 @@ impl Component {
             Self::Eso => "eso",
             Self::Reloader => "reloader",
             Self::Crane => "crane",
+            Self::Helm => "helm",
         }
     }
 
@@ -116,6 +122,7 @@ impl Component {
             Self::Eso => "github.com/external-secrets/external-secrets",
             Self::Reloader => "github.com/stakater/Reloader",
             Self::Crane => "github.com/google/go-containerregistry",
+            Self::Helm => "helm.sh/helm/v4",
         }
     }
 
@@ -133,6 +140,7 @@ impl Component {
             Self::Reloader => "github.com/stakater/Reloader",
             Self::Kubelet => "k8s.io/kubernetes/cmd/kubelet",
             Self::Crane => "github.com/google/go-containerregistry/cmd/crane",
+            Self::Helm => "helm.sh/helm/v4/cmd/helm",
         }
     }
 
@@ -150,6 +158,7 @@ impl Component {
             Self::Eso => "external-secrets",
             Self::Reloader => "reloader",
             Self::Crane => "crane",
+            Self::Helm => "helm",
         }
     }
 }

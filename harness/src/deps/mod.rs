@@ -12,6 +12,7 @@
 mod build;
 mod component;
 
+use crate::helm::{ChartKind, ChartSource};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -106,9 +107,16 @@ impl DepsConfig {
             bin_root: cache.join("akv-e2e").join("bin"),
         }
     }
-}
 
-impl DepsConfig {
+    /// `<cache>/akv-e2e/helm`: prepared charts and each run's values files.
+    #[must_use]
+    pub fn helm_cache(&self) -> PathBuf {
+        self.bin_root
+            .parent()
+            .map_or_else(std::env::temp_dir, Path::to_path_buf)
+            .join("helm")
+    }
+
     /// `<cache>/akv-e2e/node`: the real node's downloads and built images.
     #[must_use]
     pub fn node_cache(&self) -> PathBuf {
@@ -195,6 +203,8 @@ pub struct Binaries {
     pub kubelet: Resolved,
     /// crane.
     pub crane: Resolved,
+    /// helm.
+    pub helm: Resolved,
 }
 
 impl Binaries {
@@ -240,6 +250,7 @@ impl Binaries {
             reloader: next(),
             kubelet: next(),
             crane: next(),
+            helm: next(),
         })
     }
 }
@@ -295,6 +306,10 @@ pub struct Assets {
     pub kwok_stages: Vec<PathBuf>,
     /// Kubernetes' `build/pause/linux/pause.c`, the real node's sandbox image.
     pub pause_source: PathBuf,
+    /// ESO's chart, from the module the bench builds ESO from.
+    pub eso_chart: ChartSource,
+    /// Reloader's chart, from the module the bench builds Reloader from.
+    pub reloader_chart: ChartSource,
 }
 
 /// kwok stages, relative to the kwok module root.
@@ -361,10 +376,21 @@ impl Assets {
                 path: pause_source,
             });
         }
+        let reloader = Wrapper::read(&config.wrappers.join("reloader"), Component::Reloader)?;
         Ok(Self {
             eso_crds,
             kwok_stages,
             pause_source,
+            eso_chart: ChartSource {
+                kind: ChartKind::ExternalSecrets,
+                module_dir: eso_root,
+                version: eso.version,
+            },
+            reloader_chart: ChartSource {
+                kind: ChartKind::Reloader,
+                module_dir: reloader.module_dir(&toolchain.modcache)?,
+                version: reloader.version,
+            },
         })
     }
 }

@@ -16,12 +16,15 @@ const MIRRORED: &[&str] = &[
     "registry.k8s.io",
     "ghcr.io",
     "quay.io",
+    // ESO's chart names its image here (a redirect to ghcr.io upstream).
+    "oci.external-secrets.io",
     "_default",
 ];
 
 /// The pod network: a bridge with a gateway on the host, addresses from `subnet`, no masquerade
 /// and no default route in the pods, so pod traffic can reach the host's bridge address and
-/// nothing beyond it.
+/// nothing beyond it. The one other route is the `kubernetes` Service's address, which the host
+/// rewrites to its own relay ([`super::service`]).
 #[must_use]
 pub fn cni_config(layout: &Layout) -> String {
     serde_json::json!({
@@ -37,6 +40,7 @@ pub fn cni_config(layout: &Layout) -> String {
                 "ipam": {
                     "type": "host-local",
                     "ranges": [[{"subnet": layout.subnet, "gateway": layout.gateway}]],
+                    "routes": [{"dst": format!("{}/32", super::service::KUBERNETES_SERVICE_IP)}],
                     "dataDir": layout.dir.join("cni/ipam"),
                 },
             },

@@ -27,6 +27,8 @@ pub struct Image {
     pub repository: String,
     /// Tags it is served under.
     pub tags: Vec<String>,
+    /// Other repositories that serve the same image with the same tags.
+    pub aliases: Vec<String>,
     layer: PathBuf,
     config: Vec<String>,
 }
@@ -90,6 +92,8 @@ fn layer(image: &str, root: &Path, layer: &Path) -> Result<(), ImageError> {
 pub struct Program {
     /// `ghcr.io/external-secrets/external-secrets`.
     pub repository: &'static str,
+    /// Other names upstream publishes it under (a chart may name one of them).
+    pub aliases: &'static [&'static str],
     /// The upstream tag, e.g. `v0.20.4`.
     pub tag: String,
     /// The built binary.
@@ -135,6 +139,7 @@ fn packaged(program: &Program, cache: &Path) -> Result<Image, ImageError> {
     Ok(Image {
         repository: name.to_owned(),
         tags: vec![program.tag.clone()],
+        aliases: program.aliases.iter().map(|a| (*a).to_owned()).collect(),
         layer: layer_tar,
         config: vec![
             "--entrypoint".into(),
@@ -185,6 +190,7 @@ fn busybox(tools: &HostTools, cache: &Path) -> Result<Image, ImageError> {
         .map_or_else(|| upstream.clone(), |(minor, _)| minor.to_owned());
     Ok(Image {
         repository: "docker.io/library/busybox".into(),
+        aliases: Vec::new(),
         tags: vec!["latest".into(), "stable".into(), upstream, minor],
         layer: layer_tar,
         config: vec!["--cmd".into(), "sh".into(), "-e".into(), PATH_ENV.into()],
@@ -227,6 +233,7 @@ fn pause(source: &Path, cache: &Path) -> Result<Image, ImageError> {
     tags.dedup();
     Ok(Image {
         repository: "registry.k8s.io/pause".into(),
+        aliases: Vec::new(),
         tags,
         layer: layer_tar,
         config: vec![
@@ -286,6 +293,18 @@ pub fn push(crane: &Path, registry: SocketAddr, images: &[Image]) -> Result<(), 
                 &image.repository,
                 Command::new(crane).args(["tag", "--insecure", &reference, tag]),
             )?;
+        }
+        // Within one registry a copy mounts the blobs: only the manifests are written again.
+        for alias in &image.aliases {
+            for tag in &image.tags {
+                run(
+                    &image.repository,
+                    Command::new(crane)
+                        .args(["copy", "--insecure"])
+                        .arg(format!("{registry}/{}:{tag}", image.repository))
+                        .arg(format!("{registry}/{alias}:{tag}")),
+                )?;
+            }
         }
     }
     Ok(())

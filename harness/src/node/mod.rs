@@ -6,7 +6,8 @@
 //! containerd, runc and CNI plugins, installed when missing) and fetches the static busybox;
 //! [`images`] builds the images the bench provides and pushes them into the node's registry
 //! (crane's, on loopback), which [`containerd`]'s configuration makes the mirror of every
-//! registry; [`kubelet`] configures the kubelet; [`teardown`] is the one script that undoes
+//! registry; [`service`] makes the `kubernetes` Service reach the API server from pods (no
+//! kube-proxy runs); [`kubelet`] configures the kubelet; [`teardown`] is the one script that undoes
 //! everything, run on a clean stop and by the kubelet's guard when the harness dies.
 //! [`start`] runs them in order; the plane then waits for the Node to be Ready.
 
@@ -14,6 +15,7 @@ pub mod containerd;
 pub mod host;
 pub mod images;
 pub mod kubelet;
+pub mod service;
 pub mod teardown;
 
 use std::net::SocketAddr;
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 pub use host::{HostTools, Unavailable};
 pub use kubelet::NODE_NAME;
+pub use service::ApiRelay;
 
 use crate::cluster::ports::free_port;
 use crate::supervise::{ChildSpec, ON_ORPHAN_ENV, SpawnError, Supervisor, probe};
@@ -166,6 +169,8 @@ pub struct NodeStart<'a> {
     pub programs: Vec<images::Program>,
     /// The API server.
     pub apiserver_url: &'a str,
+    /// The API server's loopback address, which the `kubernetes` Service leads to.
+    pub apiserver: SocketAddr,
     /// The plane CA file (kubelet trusts client certificates it signed).
     pub ca_file: &'a Path,
     /// The plane CA, PEM.
@@ -189,7 +194,10 @@ fn write(path: &Path, text: &str) -> Result<(), NodeError> {
 
 /// Starts the registry (and fills it), containerd and kubelet under `supervisor`; returns the
 /// layout. A node a previous run left behind in the same run directory is torn down first.
-pub async fn start(supervisor: &mut Supervisor, start: NodeStart<'_>) -> Result<Layout, NodeError> {
+pub async fn start(
+    supervisor: &mut Supervisor,
+    start: NodeStart<'_>,
+) -> Result<(Layout, ApiRelay), NodeError> {
     let old = teardown_script(start.run_dir);
     teardown::run(&old);
     let layout = Layout::new(start.run_dir).map_err(|source| NodeError::Io {
@@ -200,8 +208,27 @@ pub async fn start(supervisor: &mut Supervisor, start: NodeStart<'_>) -> Result<
     write(&layout.teardown_script(), &teardown::script(&layout))?;
     let sandbox_image = start_registry(supervisor, &layout, &start).await?;
     start_containerd(supervisor, &layout, &start, &sandbox_image).await?;
+    let relay = route_the_kubernetes_service(&layout, start.apiserver).await?;
     start_kubelet(supervisor, &layout, &start)?;
-    Ok(layout)
+    Ok((layout, relay))
+}
+
+/// The relay on the bridge address, and the rule that sends the Service's address to it.
+async fn route_the_kubernetes_service(
+    layout: &Layout,
+    apiserver: SocketAddr,
+) -> Result<ApiRelay, NodeError> {
+    let io = |source| NodeError::Io {
+        path: PathBuf::from(&layout.bridge),
+        source,
+    };
+    let gateway = layout
+        .gateway
+        .parse()
+        .map_err(|e| io(std::io::Error::other(e)))?;
+    let relay = ApiRelay::start(gateway, apiserver).await.map_err(io)?;
+    service::route_to(layout, relay.addr()).map_err(io)?;
+    Ok(relay)
 }
 
 /// The registry, filled with the bench's images; returns the sandbox (pause) image.

@@ -90,6 +90,8 @@ for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
   fi
 done
 ip link delete "$BRIDGE" 2>/dev/null
+# The rules that send the kubernetes Service's address from the bridge to the relay.
+iptables -w -t nat -S PREROUTING 2>/dev/null | grep -e "-i $BRIDGE " | sed 's/^-A/-D/' | while read -r rule; do eval iptables -w -t nat "$rule"; done
 # Mounts under the node's directory, deepest first.
 awk -v dir="$DIR" 'index($2, dir) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
   umount -l "$m" 2>/dev/null

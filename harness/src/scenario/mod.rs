@@ -124,16 +124,26 @@ impl Scenario {
 
     /// Whether the scenario must run alone: a step changes state all scenarios share (clock,
     /// faults), the file declares managed identities (IMDS answers a request that names no
-    /// identity with the bench's one default identity, the newest scenario's first), or the
-    /// tag `serial` says so (e.g. a script that drives `/_emulator` itself).
+    /// identity with the bench's one default identity, the newest scenario's first), a
+    /// component is installed from its Helm chart, or the tag `serial` says so (e.g. a script
+    /// that drives `/_emulator` itself).
     #[must_use]
     pub fn runs_alone(&self) -> bool {
         self.tags.iter().any(|t| t == "serial")
             || self.declares_identities
+            || self.installs_with_helm()
             || self
                 .steps
                 .iter()
                 .any(|e| any_action(e, &StepKind::changes_shared_state))
+    }
+
+    /// Whether a component is installed from its chart: a release is cluster-wide (its
+    /// controller watches every namespace, ESO's webhook admits every ExternalSecret), and the
+    /// plane's own ESO is stopped meanwhile.
+    #[must_use]
+    pub fn installs_with_helm(&self) -> bool {
+        self.components.eso.helm().is_some() || self.components.reloader.helm().is_some()
     }
 
     /// Whether `filter` selects this scenario: `tag:NAME` matches a tag, anything else a
@@ -227,6 +237,31 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             "`name` must not be empty".into(),
         ));
     }
+    for (name, component) in [
+        ("eso", &spec.components.eso),
+        ("reloader", &spec.components.reloader),
+    ] {
+        if let spec::ComponentSpec::Options(options) = component {
+            check_install(options).map_err(|message| {
+                error(
+                    locate(text, &format!("{name}:")),
+                    format!("components.{name}: {message}"),
+                )
+            })?;
+            if let Some(file) = &options.values_file {
+                let resolved = path.parent().unwrap_or(Path::new(".")).join(file);
+                if !resolved.is_file() {
+                    return Err(error(
+                        locate(text, "valuesFile:"),
+                        format!(
+                            "components.{name}.valuesFile: no file {}",
+                            resolved.display()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     Ok(Scenario {
         file: path.to_path_buf(),
         name: spec.name,
@@ -243,6 +278,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         steps: spec.steps,
         variants: spec.variants,
     })
+}
+
+/// Options of one install kind are refused on the other.
+fn check_install(options: &spec::ComponentOptions) -> Result<(), String> {
+    match options.install {
+        spec::Install::Process => {
+            let helm_only = [
+                ("values", options.values.is_some()),
+                ("valuesFile", options.values_file.is_some()),
+                ("namespace", options.namespace.is_some()),
+            ];
+            match helm_only.iter().find(|(_, set)| *set) {
+                Some((key, _)) => Err(format!("`{key}` needs `install: helm`")),
+                None => Ok(()),
+            }
+        }
+        spec::Install::Helm if !options.args.is_empty() => {
+            Err("`args` are for `install: process`; a chart takes its flags from `values`".into())
+        }
+        spec::Install::Helm => Ok(()),
+    }
 }
 
 /// The first `${name}` in a step that no variable provides.

@@ -295,15 +295,52 @@ impl ComponentSpec {
             Self::Options(_) => true,
         }
     }
+
+    /// Whether the component is installed from its Helm chart.
+    #[must_use]
+    pub fn helm(&self) -> Option<&ComponentOptions> {
+        match self {
+            Self::Options(options) if options.install == Install::Helm => Some(options),
+            _ => None,
+        }
+    }
+}
+
+/// How a component is installed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Install {
+    /// A host process with the flags the scenario gives (`args`): the fast default.
+    #[default]
+    Process,
+    /// Its upstream Helm chart, as pods on the real node, with the scenario's `values` and
+    /// `valuesFile`; the scenario runs alone, and for ESO the plane's own ESO is stopped while
+    /// it runs.
+    Helm,
 }
 
 /// Component options.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComponentOptions {
-    /// Extra command-line flags, e.g. `--reload-strategy=annotations`.
+    /// `process` (default) or `helm`.
+    #[serde(default)]
+    pub install: Install,
+    /// Extra command-line flags, e.g. `--reload-strategy=annotations` (`install: process`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Chart values, over `valuesFile` (`install: helm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
+    pub values: Option<serde_json::Value>,
+    /// A values file, relative to the scenario file, handed to Helm unchanged
+    /// (`install: helm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_file: Option<std::path::PathBuf>,
+    /// The release's namespace (`install: helm`); `external-secrets` or `reloader`, as the
+    /// seed articles install them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// A Kubernetes object reference.

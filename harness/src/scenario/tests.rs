@@ -204,6 +204,18 @@ const BAD: &[(&str, &str)] = &[
         "unknown_federated_principal",
         "name: x\nsteps:\n  - federate:\n      principal: ghost\n      credential: { issuer: 'https://issuer.example', subject: s }\n",
     ),
+    (
+        "values_without_helm",
+        "name: x\ncomponents:\n  eso:\n    values: { concurrent: 2 }\nsteps: []\n",
+    ),
+    (
+        "args_with_helm",
+        "name: x\ncomponents:\n  reloader:\n    install: helm\n    args: [--auto-reload-all]\nsteps: []\n",
+    ),
+    (
+        "missing_values_file",
+        "name: x\ncomponents:\n  eso:\n    install: helm\n    valuesFile: nowhere.yaml\nsteps: []\n",
+    ),
     ("not_yaml", "name: x\nsteps: [\n"),
     ("empty_name", "name: ''\nsteps: []\n"),
 ];

@@ -1,0 +1,285 @@
+//! ESO and Reloader installed the way the seed articles install them: their real Helm charts,
+//! with the real `helm` (built from `helm.sh/helm/v4` like every other program), as pods on the
+//! real node.
+//!
+//! How the parts fit: [`chart`] prepares each chart as its release publishes it, from the
+//! project's Go module; [`values`] says what the bench adds to the user's values (the proxy and
+//! CA for ESO's controller, nothing else); [`Helm`] runs `helm upgrade --install … --wait` with
+//! the user's values file unchanged, their inline values, then the bench's, and uninstalls.
+//! A release that fails to install (Helm or the chart's schema refuses the values, or its pods
+//! never become ready) is uninstalled before the error is returned, so nothing is left.
+
+pub mod chart;
+pub mod values;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::process::Command;
+
+pub use chart::{ChartKind, ChartSource};
+
+use crate::k8s;
+
+/// A Helm install or uninstall failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HelmError {
+    /// The chart could not be prepared.
+    #[error("chart {chart}: {reason}")]
+    Chart {
+        /// Which chart.
+        chart: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A values file could not be read or is not YAML.
+    #[error("values file {path}: {reason}")]
+    Values {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Helm refused or failed; its own words.
+    #[error("helm {action} {release}{values}: {message}")]
+    Helm {
+        /// `install` or `uninstall`.
+        action: &'static str,
+        /// The release.
+        release: String,
+        /// ` (values from FILE)` when the user gave a file.
+        values: String,
+        /// Helm's `Error:` lines.
+        message: String,
+    },
+    /// The bench's CA could not be put in the release's namespace.
+    #[error("namespace {namespace}: {reason}")]
+    Namespace {
+        /// The namespace.
+        namespace: String,
+        /// Why.
+        reason: String,
+    },
+    /// Running helm failed.
+    #[error("running {binary}: {source}")]
+    Run {
+        /// The binary.
+        binary: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What a release is made of.
+#[derive(Clone, Debug)]
+pub struct ReleaseSpec<'a> {
+    /// The chart.
+    pub chart: &'a ChartSource,
+    /// Release name (`external-secrets`, `reloader`).
+    pub name: &'a str,
+    /// Release namespace, created when missing.
+    pub namespace: &'a str,
+    /// The user's values file, passed to Helm unchanged.
+    pub values_file: Option<PathBuf>,
+    /// The user's inline values, over the file.
+    pub values: Option<&'a Value>,
+}
+
+/// An installed release.
+#[derive(Clone, Debug)]
+pub struct Release {
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+}
+
+/// `helm` against one cluster.
+#[derive(Clone, Debug)]
+pub struct Helm {
+    binary: PathBuf,
+    kubeconfig: PathBuf,
+    /// Prepared charts.
+    charts: PathBuf,
+    /// Per-install values files.
+    work: PathBuf,
+    timeout: Duration,
+}
+
+impl Helm {
+    /// `binary` against the cluster of `kubeconfig`; prepared charts are kept in `charts` and
+    /// the values files of each install in `work`.
+    #[must_use]
+    pub fn new(binary: PathBuf, kubeconfig: PathBuf, charts: PathBuf, work: PathBuf) -> Self {
+        Self {
+            binary,
+            kubeconfig,
+            charts,
+            work,
+            timeout: Duration::from_secs(180),
+        }
+    }
+
+    /// Installs (or upgrades) a release and waits for its resources to be ready; `pod_proxy`
+    /// is where the release's pods reach the fakes. On failure the release is uninstalled.
+    pub async fn install(
+        &self,
+        client: &kube::Client,
+        spec: &ReleaseSpec<'_>,
+        pod_proxy: &str,
+        ca_pem: &str,
+    ) -> Result<Release, HelmError> {
+        let chart = spec.chart.prepare(&self.charts)?;
+        let mut user = match &spec.values_file {
+            Some(path) => read_values(path)?,
+            None => Value::Object(serde_json::Map::new()),
+        };
+        if let Some(inline) = spec.values {
+            values::merge(&mut user, inline);
+        }
+        let bench = values::bench_values(spec.chart.kind, &user, pod_proxy);
+        put_ca(client, spec.namespace, ca_pem).await?;
+        let dir = self.work.join(spec.name);
+        let write = |file: &str, value: &Value| -> Result<PathBuf, HelmError> {
+            let path = dir.join(file);
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| {
+                    std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap_or_default())
+                })
+                .map_err(|e| HelmError::Values {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            Ok(path)
+        };
+        let mut files: Vec<PathBuf> = spec.values_file.iter().cloned().collect();
+        if let Some(inline) = spec.values {
+            files.push(write("values.inline.json", inline)?);
+        }
+        files.push(write("values.bench.json", &bench)?);
+
+        let release = Release {
+            name: spec.name.to_owned(),
+            namespace: spec.namespace.to_owned(),
+        };
+        let mut command = self.command();
+        command
+            .args(["upgrade", "--install", spec.name])
+            .arg(&chart)
+            .args([
+                "--namespace",
+                spec.namespace,
+                "--create-namespace",
+                "--wait",
+            ])
+            .arg(format!("--timeout={}s", self.timeout.as_secs()));
+        for file in &files {
+            command.arg("--values").arg(file);
+        }
+        if let Err(message) = self.run(command).await? {
+            let _ = self.uninstall(&release).await;
+            return Err(HelmError::Helm {
+                action: "install",
+                release: spec.name.to_owned(),
+                values: spec
+                    .values_file
+                    .as_ref()
+                    .map(|p| format!(" (values from {})", p.display()))
+                    .unwrap_or_default(),
+                message,
+            });
+        }
+        Ok(release)
+    }
+
+    /// Uninstalls a release and waits for its resources to be gone.
+    pub async fn uninstall(&self, release: &Release) -> Result<(), HelmError> {
+        let mut command = self.command();
+        command
+            .args([
+                "uninstall",
+                &release.name,
+                "--namespace",
+                &release.namespace,
+            ])
+            .args(["--wait", "--ignore-not-found"])
+            .arg(format!("--timeout={}s", self.timeout.as_secs()));
+        self.run(command).await?.map_err(|message| HelmError::Helm {
+            action: "uninstall",
+            release: release.name.clone(),
+            values: String::new(),
+            message,
+        })
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .env("KUBECONFIG", &self.kubeconfig)
+            // Helm's own cache and configuration stay with the bench, not in the user's home.
+            .env("HELM_CACHE_HOME", self.work.join("helm/cache"))
+            .env("HELM_CONFIG_HOME", self.work.join("helm/config"))
+            .env("HELM_DATA_HOME", self.work.join("helm/data"))
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Runs helm: `Ok(Err(lines))` carries Helm's `Error:` lines when it fails.
+    async fn run(&self, mut command: Command) -> Result<Result<(), String>, HelmError> {
+        let output = command.output().await.map_err(|source| HelmError::Run {
+            binary: self.binary.clone(),
+            source,
+        })?;
+        if output.status.success() {
+            return Ok(Ok(()));
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("level=WARN"))
+            .collect();
+        Ok(Err(errors.join("\n")))
+    }
+}
+
+fn read_values(path: &Path) -> Result<Value, HelmError> {
+    let error = |reason: String| HelmError::Values {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| error(e.to_string()))?;
+    Ok(if value.is_null() {
+        Value::Object(serde_json::Map::new())
+    } else {
+        value
+    })
+}
+
+/// The release's namespace with the bench's CA in it, for ESO's controller to mount.
+async fn put_ca(client: &kube::Client, namespace: &str, ca_pem: &str) -> Result<(), HelmError> {
+    let objects = serde_json::json!([
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": values::CA_CONFIG_MAP, "namespace": namespace},
+            "data": {"ca.pem": ca_pem},
+        },
+    ]);
+    let yaml = objects
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| serde_yaml_ng::to_string(o).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    k8s::apply_yaml(client, &yaml)
+        .await
+        .map(drop)
+        .map_err(|e| HelmError::Namespace {
+            namespace: namespace.to_owned(),
+            reason: e.to_string(),
+        })
+}
