@@ -95,12 +95,17 @@ async fn install_each(
             installed.stopped_plane_eso = eso.stop().await;
         }
         let spec = release_spec(scenario, options, chart, name);
-        let release = charts
+        // Recorded first: a refused install still leaves its namespace (with the bench's CA)
+        // for [`remove`] to delete.
+        installed.releases.push(Release {
+            name: spec.name.to_owned(),
+            namespace: spec.namespace.to_owned(),
+        });
+        charts
             .helm
             .install(&cluster.client, &spec, pod_proxy, &ca_pem)
             .await
             .map_err(|e| e.to_string())?;
-        installed.releases.push(release);
     }
     Ok(())
 }

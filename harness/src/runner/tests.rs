@@ -204,13 +204,65 @@ async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
     assert_eq!(stats.exit_code(), 1);
 }
 
+/// `scenarios/helm`, then one whose values file (the path returned) the chart's schema refuses.
+fn helm_scenarios(dir: &Path) -> (Vec<Scenario>, std::path::PathBuf) {
+    let mut scenarios: Vec<Scenario> = scenarios_under(&["helm"]);
+    assert!(scenarios.len() >= 2, "{} helm scenarios", scenarios.len());
+    let values = dir.join("too-many-workers.yaml");
+    std::fs::write(&values, "concurrent: many\n").unwrap();
+    let refused_values = crate::scenario::parse(
+        &dir.join("refused-values.yaml"),
+        r"name: values the chart's schema refuses
+components:
+  eso:
+    install: helm
+    valuesFile: too-many-workers.yaml
+steps:
+  - sleep: { duration: 1s }
+",
+    )
+    .unwrap()
+    .expand();
+    scenarios.extend(refused_values);
+    (scenarios, values)
+}
+
+/// A scenario, run alone after the others, that fails if a Helm release or its namespace is
+/// left.
+fn nothing_left(dir: &Path) -> Vec<Scenario> {
+    crate::scenario::parse(
+        &dir.join("nothing-left.yaml"),
+        r#"name: no release is left
+tags: [serial]
+steps:
+  - script:
+      run: |
+        left=$(kubectl get deployments -A -l app.kubernetes.io/managed-by=Helm -o name)
+        [ -z "$left" ] || { echo "left behind: $left"; exit 2; }
+        kubectl get namespace external-secrets reloader 2>&1
+      expectExitCode: 1
+      expectStdout: 'namespaces "external-secrets" not found'
+"#,
+    )
+    .unwrap()
+    .expand()
+}
+
 /// The seed flows on a real node end as the article does: the app's own log shows the new
 /// password after the rotation and Reloader's restart; a mounted Secret changes in place while
 /// the environment does not. Every step that looks inside a container must really pass (on
 /// kwok they are skipped), and a copy expecting a password the vault never held must fail.
+///
+/// First, with the operators installed from their Helm charts (`scenarios/helm`): the seed
+/// flow and ESO's webhook pass, and a values file the chart's schema refuses fails its
+/// scenario before the first step, naming the file, with nothing left installed and the
+/// plane's own ESO running again for the scenarios after it.
 #[tokio::test]
 async fn seed_flows_reach_the_apps_log_on_a_real_node() {
-    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "node"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut scenarios, values) = helm_scenarios(dir.path());
+    scenarios.extend(scenarios_under(&["seeds", "node"]));
+    scenarios.extend(nothing_left(dir.path()));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds");
     let seed = std::fs::read_to_string(root.join("002-client-secret-reloader.yaml")).unwrap();
     let broken_text = seed
@@ -244,11 +296,20 @@ async fn seed_flows_reach_the_apps_log_on_a_real_node() {
     let failures = not_passed(&events);
     assert_eq!(
         failures.len(),
-        broken_names.len() + 1,
+        broken_names.len() + 2,
         "only the broken copies fail: {failures:#?}"
     );
-    let (image, broken): (Vec<_>, Vec<_>) = failures
+    let (refused, others): (Vec<&String>, Vec<&String>) = failures
         .iter()
+        .partition(|f| f.starts_with("values the chart's schema refuses:"));
+    assert!(
+        refused[0].contains(&values.display().to_string())
+            && refused[0].contains("schema")
+            && refused[0].contains("concurrent"),
+        "{refused:#?}"
+    );
+    let (image, broken): (Vec<&String>, Vec<&String>) = others
+        .into_iter()
         .partition(|f| f.starts_with("a pod whose image no registry serves:"));
     assert!(
         image[0].contains("no pod is running (no-image: Pending")
@@ -277,7 +338,11 @@ async fn seed_flows_reach_the_apps_log_on_a_real_node() {
         "{} passed",
         inside(&StepResult::Passed)
     );
-    assert_eq!(stats.passed, scenarios.len() - broken_names.len() - 1);
+    assert_eq!(
+        stats.passed + failures.len(),
+        scenarios.len(),
+        "{stats:?}: every scenario ran once"
+    );
 }
 
 /// Reloader's behaviour (`scenarios/reloader`): strategies, annotations, workload kinds,
