@@ -301,7 +301,7 @@ async fn prepare(scenario: &Scenario, cx: &RunContext<'_>) -> Result<Prepared, S
     let mut installed = releases::Installed::default();
     if let Some(cluster) = &cx.cluster {
         create_namespace(&cluster.client, &namespace).await?;
-        installed = releases::install(scenario, cluster, bench).await?;
+        installed = releases::install(scenario, cluster, bench, &bindings).await?;
         if scenario.components.reloader.enabled()
             && scenario.components.reloader.helm().is_none()
             && let Ok(launcher) = &cluster.reloaders

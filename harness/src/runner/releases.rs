@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::Namespace;
 
 use super::ClusterAccess;
 use crate::helm::{ChartSource, Helm, Release, ReleaseSpec};
-use crate::scenario::Scenario;
 use crate::scenario::spec::ComponentOptions;
+use crate::scenario::{Bindings, Scenario};
 use crate::serve::Bench;
 
 /// Namespaces a release may be installed in that are not the bench's to delete.
@@ -41,12 +41,13 @@ pub async fn install(
     scenario: &Scenario,
     cluster: &ClusterAccess,
     bench: &Bench,
+    bindings: &Bindings,
 ) -> Result<Installed, String> {
     let mut installed = Installed::default();
     if !scenario.installs_with_helm() {
         return Ok(installed);
     }
-    match install_each(scenario, cluster, bench, &mut installed).await {
+    match install_each(scenario, cluster, bench, bindings, &mut installed).await {
         Ok(()) => Ok(installed),
         Err(message) => {
             remove(installed, cluster).await;
@@ -59,6 +60,7 @@ async fn install_each(
     scenario: &Scenario,
     cluster: &ClusterAccess,
     bench: &Bench,
+    bindings: &Bindings,
     installed: &mut Installed,
 ) -> Result<(), String> {
     cluster
@@ -94,7 +96,15 @@ async fn install_each(
         {
             installed.stopped_plane_eso = eso.stop().await;
         }
-        let spec = release_spec(scenario, options, chart, name);
+        // Inline values take `${variables}` (`scopedNamespace: ${namespace}`); a file is the
+        // user's own and goes to Helm as written.
+        let mut values = options.values.clone();
+        if let Some(values) = &mut values {
+            bindings
+                .substitute_json(values)
+                .map_err(|e| format!("components.{name}.values: {e}"))?;
+        }
+        let spec = release_spec(scenario, options, chart, name, values.as_ref());
         // Recorded first: a refused install still leaves its namespace (with the bench's CA)
         // for [`remove`] to delete.
         installed.releases.push(Release {
@@ -115,6 +125,7 @@ fn release_spec<'a>(
     options: &'a ComponentOptions,
     chart: &'a ChartSource,
     name: &'a str,
+    values: Option<&'a serde_json::Value>,
 ) -> ReleaseSpec<'a> {
     ReleaseSpec {
         chart,
@@ -124,7 +135,7 @@ fn release_spec<'a>(
             .values_file
             .as_deref()
             .map(|file| scenario.file.parent().unwrap_or(Path::new(".")).join(file)),
-        values: options.values.as_ref(),
+        values,
     }
 }
 

@@ -288,3 +288,13 @@ fn a_variable_only_some_variants_set_is_unknown() {
     .unwrap_err();
     assert!(err.message.contains("unknown variable `${x}`"), "{err}");
 }
+
+#[test]
+fn values_files_beside_scenarios_are_not_scenarios() {
+    for name in ["values.yaml", "eso.values.yaml", "eso-values.yml"] {
+        assert!(super::is_values_file(Path::new(name)), "{name}");
+    }
+    for name in ["seed.yaml", "values-check.yaml", "my-values-test.yaml"] {
+        assert!(!super::is_values_file(Path::new(name)), "{name}");
+    }
+}
