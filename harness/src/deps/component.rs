@@ -333,5 +333,7 @@ mod tests {
         let reloader =
             Wrapper::read(&root.join("reloader"), Component::Reloader).expect("reloader");
         assert_eq!(reloader.version, "v1.4.22");
+        let helm = Wrapper::read(&root.join("helm"), Component::Helm).expect("helm");
+        assert_eq!(helm.version, "v4.3.2");
     }
 }
