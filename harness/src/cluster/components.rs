@@ -169,34 +169,45 @@ fn controller_manager<'a>(
     kubeconfig: &Path,
 ) -> Component<'a> {
     let bin = &options.binaries.kube_controller_manager;
-    let spec = ChildSpec::new("kube-controller-manager", &bin.path).args([
-        path_arg("kubeconfig", kubeconfig),
-        path_arg("authentication-kubeconfig", kubeconfig),
-        path_arg("authorization-kubeconfig", kubeconfig),
-        arg("leader-elect", false),
-        arg("bind-address", "127.0.0.1"),
-        arg("secure-port", port),
-        path_arg("cert-dir", &options.run_dir.join("pki/generated/kcm")),
+    let mut args = controller_args(options, port, kubeconfig, "kcm");
+    args.extend([
         path_arg("service-account-private-key-file", &pki.sa_key),
         path_arg("root-ca-file", &pki.ca_cert),
         arg("kube-api-qps", 100),
         arg("kube-api-burst", 200),
     ]);
+    let spec = ChildSpec::new("kube-controller-manager", &bin.path).args(args);
     Component::new(bin, spec, healthz(port), false)
 }
 
 fn scheduler<'a>(options: &'a PlaneOptions, port: u16, kubeconfig: &Path) -> Component<'a> {
     let bin = &options.binaries.kube_scheduler;
-    let spec = ChildSpec::new("kube-scheduler", &bin.path).args([
+    let args = controller_args(options, port, kubeconfig, "scheduler");
+    let spec = ChildSpec::new("kube-scheduler", &bin.path).args(args);
+    Component::new(bin, spec, healthz(port), false)
+}
+
+/// What the controller manager and the scheduler share: the admin kubeconfig for the API and
+/// for delegated authentication, one instance (no leader election), and a loopback health
+/// port with a self-signed certificate kept in `pki/generated/<certs>`.
+fn controller_args(
+    options: &PlaneOptions,
+    port: u16,
+    kubeconfig: &Path,
+    certs: &str,
+) -> Vec<OsString> {
+    vec![
         path_arg("kubeconfig", kubeconfig),
         path_arg("authentication-kubeconfig", kubeconfig),
         path_arg("authorization-kubeconfig", kubeconfig),
         arg("leader-elect", false),
         arg("bind-address", "127.0.0.1"),
         arg("secure-port", port),
-        path_arg("cert-dir", &options.run_dir.join("pki/generated/scheduler")),
-    ]);
-    Component::new(bin, spec, healthz(port), false)
+        path_arg(
+            "cert-dir",
+            &options.run_dir.join("pki/generated").join(certs),
+        ),
+    ]
 }
 
 /// The health endpoint of a component serving its own self-signed certificate.
