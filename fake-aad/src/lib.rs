@@ -15,9 +15,11 @@
 //! - `managed_identity` serves the IMDS and App Service token shapes on a second, plain-HTTP
 //!   listener.
 //! - `error` is the single place an [`AadError`] becomes Entra's JSON error body.
-//! - [`operations`] are the directory changes every caller makes the same way (client secrets
-//!   added, expired, removed; federated credentials trusted): `admin`'s routes and the
-//!   harness's steps both call them, and each is journaled before it returns.
+//! - [`operations`] are the directory changes every caller makes the same way (tenants, apps,
+//!   managed identities and trusted issuers put or removed; client secrets added, expired,
+//!   removed; client certificates registered; federated credentials trusted): `admin`'s routes
+//!   and the harness's steps, runner and CLI all call them, and each is journaled before it
+//!   returns.
 //! - `admin` is the `/_emulator` control plane: directory changes, clock, audit, faults.
 //! - `server` binds both listeners; [`config`] turns flags into a `server::Options`.
 //!

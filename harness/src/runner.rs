@@ -102,14 +102,8 @@ fn charts(kubeconfig: &Path) -> Result<releases::Charts, String> {
         .map_err(|e| e.to_string())?
         .ok_or("helm is not built: run `harness deps`")?;
     let assets = crate::deps::Assets::locate(&config).map_err(|e| e.to_string())?;
-    let cache = config.helm_cache();
     Ok(releases::Charts {
-        helm: crate::helm::Helm::new(
-            helm.path,
-            kubeconfig.to_path_buf(),
-            cache.join("charts"),
-            cache.join(format!("runs/{}", std::process::id())),
-        ),
+        helm: crate::helm::Helm::new(helm.path, kubeconfig.to_path_buf(), config.helm_cache()),
         eso: assets.eso_chart,
         reloader: assets.reloader_chart,
     })

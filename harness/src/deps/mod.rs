@@ -108,7 +108,7 @@ impl DepsConfig {
         }
     }
 
-    /// `<cache>/akv-e2e/helm`: prepared charts and each run's values files.
+    /// `<cache>/akv-e2e/helm`: prepared charts, Helm's own cache, values files in use.
     #[must_use]
     pub fn helm_cache(&self) -> PathBuf {
         self.bin_root

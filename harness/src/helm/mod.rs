@@ -100,23 +100,20 @@ pub struct Release {
 pub struct Helm {
     binary: PathBuf,
     kubeconfig: PathBuf,
-    /// Prepared charts.
-    charts: PathBuf,
-    /// Per-install values files.
-    work: PathBuf,
+    /// Prepared charts (`charts/`), Helm's own cache and configuration (`home/`), and the
+    /// values files of installs under way (`values/`).
+    cache: PathBuf,
     timeout: Duration,
 }
 
 impl Helm {
-    /// `binary` against the cluster of `kubeconfig`; prepared charts are kept in `charts` and
-    /// the values files of each install in `work`.
+    /// `binary` against the cluster of `kubeconfig`, keeping what it needs under `cache`.
     #[must_use]
-    pub fn new(binary: PathBuf, kubeconfig: PathBuf, charts: PathBuf, work: PathBuf) -> Self {
+    pub fn new(binary: PathBuf, kubeconfig: PathBuf, cache: PathBuf) -> Self {
         Self {
             binary,
             kubeconfig,
-            charts,
-            work,
+            cache,
             timeout: Duration::from_secs(180),
         }
     }
@@ -130,7 +127,7 @@ impl Helm {
         pod_proxy: &str,
         ca_pem: &str,
     ) -> Result<Release, HelmError> {
-        let chart = spec.chart.prepare(&self.charts)?;
+        let chart = spec.chart.prepare(&self.cache.join("charts"))?;
         let mut user = match &spec.values_file {
             Some(path) => read_values(path)?,
             None => Value::Object(serde_json::Map::new()),
@@ -140,7 +137,10 @@ impl Helm {
         }
         let bench = values::bench_values(spec.chart.kind, &user, pod_proxy);
         put_ca(client, spec.namespace, ca_pem).await?;
-        let dir = self.work.join(spec.name);
+        // Needed only while helm runs; one directory per process and release.
+        let dir = self
+            .cache
+            .join(format!("values/{}-{}", std::process::id(), spec.name));
         let write = |file: &str, value: &Value| -> Result<PathBuf, HelmError> {
             let path = dir.join(file);
             std::fs::create_dir_all(&dir)
@@ -177,7 +177,9 @@ impl Helm {
         for file in &files {
             command.arg("--values").arg(file);
         }
-        if let Err(message) = self.run(command).await? {
+        let outcome = self.run(command).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Err(message) = outcome? {
             let _ = self.uninstall(&release).await;
             return Err(HelmError::Helm {
                 action: "install",
@@ -218,9 +220,9 @@ impl Helm {
         command
             .env("KUBECONFIG", &self.kubeconfig)
             // Helm's own cache and configuration stay with the bench, not in the user's home.
-            .env("HELM_CACHE_HOME", self.work.join("helm/cache"))
-            .env("HELM_CONFIG_HOME", self.work.join("helm/config"))
-            .env("HELM_DATA_HOME", self.work.join("helm/data"))
+            .env("HELM_CACHE_HOME", self.cache.join("home/cache"))
+            .env("HELM_CONFIG_HOME", self.cache.join("home/config"))
+            .env("HELM_DATA_HOME", self.cache.join("home/data"))
             .kill_on_drop(true);
         command
     }
