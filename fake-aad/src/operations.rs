@@ -84,6 +84,14 @@ fn app<'a>(tenant: &'a mut Tenant, client_id: &str) -> Result<&'a mut App, Direc
         .ok_or_else(|| DirectoryError::AppNotFound(client_id.to_owned()))
 }
 
+/// Puts `item` at the end of `list` in place of every entry `same` as it (`same(entry, item)`),
+/// the rule of every "add or replace" in the directory; returns the item.
+fn replace_or_add<T: Clone>(list: &mut Vec<T>, item: T, same: impl Fn(&T, &T) -> bool) -> T {
+    list.retain(|entry| !same(entry, &item));
+    list.push(item.clone());
+    item
+}
+
 impl AppState {
     /// Changes the app `client_id` of `tenant` and journals the result.
     fn change_app<T>(
@@ -200,9 +208,10 @@ impl AppState {
             } else {
                 return Err(DirectoryError::PrincipalNotFound(client_id.to_owned()));
             };
-            list.retain(|c| c.name != credential.name || credential.name.is_empty());
-            list.push(credential.clone());
-            Ok(credential)
+            // Unnamed credentials never replace one another.
+            Ok(replace_or_add(list, credential, |a, b| {
+                !b.name.is_empty() && a.name == b.name
+            }))
         })?
     }
 
@@ -213,11 +222,7 @@ impl AppState {
 
     /// Adds `tenant`, replacing one with the same id.
     pub fn put_tenant(&self, tenant: Tenant) -> Result<Tenant, DirectoryError> {
-        Ok(self.update_directory(|d| {
-            d.tenants.retain(|t| t.id != tenant.id);
-            d.tenants.push(tenant.clone());
-            tenant
-        })?)
+        Ok(self.update_directory(|d| replace_or_add(&mut d.tenants, tenant, |a, b| a.id == b.id))?)
     }
 
     /// Removes the tenant `id`; whether there was one.
@@ -232,9 +237,7 @@ impl AppState {
     /// Trusts `issuer`'s tokens for federation, replacing what was trusted under its URL.
     pub fn trust_issuer(&self, issuer: TrustedIssuer) -> Result<TrustedIssuer, DirectoryError> {
         Ok(self.update_directory(|d| {
-            d.issuers.retain(|i| i.issuer != issuer.issuer);
-            d.issuers.push(issuer.clone());
-            issuer
+            replace_or_add(&mut d.issuers, issuer, |a, b| a.issuer == b.issuer)
         })?)
     }
 
@@ -250,9 +253,9 @@ impl AppState {
     pub fn put_app(&self, tenant_id: &str, app: App) -> Result<App, DirectoryError> {
         self.update_directory(|d| {
             let tenant = tenant(d, tenant_id)?;
-            tenant.apps.retain(|a| a.app_id != app.app_id);
-            tenant.apps.push(app.clone());
-            Ok(app)
+            Ok(replace_or_add(&mut tenant.apps, app, |a, b| {
+                a.app_id == b.app_id
+            }))
         })?
     }
 
@@ -264,11 +267,11 @@ impl AppState {
     ) -> Result<ManagedIdentity, DirectoryError> {
         self.update_directory(|d| {
             let tenant = tenant(d, tenant_id)?;
-            tenant
-                .managed_identities
-                .retain(|m| m.client_id != identity.client_id);
-            tenant.managed_identities.push(identity.clone());
-            Ok(identity)
+            Ok(replace_or_add(
+                &mut tenant.managed_identities,
+                identity,
+                |a, b| a.client_id == b.client_id,
+            ))
         })?
     }
 

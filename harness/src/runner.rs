@@ -57,8 +57,10 @@ pub struct ClusterAccess {
     pub runs_pods: Result<(), String>,
     /// The routing proxy as pods reach it (`${podProxy}`), on a real node.
     pub pod_proxy: Option<String>,
-    /// Helm and the bench's charts, for `install: helm`, or why they cannot be had.
-    pub charts: Result<releases::Charts, String>,
+    /// Helm and the bench's charts, for `install: helm`, or why they cannot be had: found on
+    /// the first scenario that installs a chart ([`ClusterAccess::charts`]), so a run without
+    /// one does not look for them.
+    charts: std::sync::OnceLock<Result<releases::Charts, String>>,
 }
 
 impl ClusterAccess {
@@ -81,7 +83,7 @@ impl ClusterAccess {
             eso: cluster.eso_control(),
             runs_pods: cluster.runs_pods(),
             pod_proxy: None,
-            charts: charts(cluster.kubeconfig()),
+            charts: std::sync::OnceLock::new(),
             kubectl: crate::deps::resolve(
                 &crate::deps::DepsConfig::from_env(),
                 crate::deps::Component::Kubectl,
@@ -91,6 +93,11 @@ impl ClusterAccess {
             .flatten()
             .map(|found| found.path),
         }
+    }
+
+    /// Helm against this cluster and the charts the bench provides, or why there are none.
+    pub fn charts(&self) -> &Result<releases::Charts, String> {
+        self.charts.get_or_init(|| charts(&self.kubeconfig))
     }
 }
 

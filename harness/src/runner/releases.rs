@@ -67,7 +67,7 @@ async fn install_each(
         .runs_pods
         .as_ref()
         .map_err(|why| format!("installs a Helm chart, whose pods must run: {why}"))?;
-    let charts = cluster.charts.as_ref().map_err(Clone::clone)?;
+    let charts = cluster.charts().as_ref().map_err(Clone::clone)?;
     let pod_proxy = cluster
         .pod_proxy
         .as_deref()
@@ -141,7 +141,7 @@ fn release_spec<'a>(
 
 /// Uninstalls what [`install`] installed, newest first, and starts the plane's ESO again.
 pub async fn remove(installed: Installed, cluster: &ClusterAccess) {
-    if let Ok(charts) = &cluster.charts {
+    if let Ok(charts) = cluster.charts() {
         for release in installed.releases.iter().rev() {
             if let Err(e) = charts.helm.uninstall(release).await {
                 tracing::warn!(release = %release.name, error = %e, "uninstall failed");
