@@ -650,18 +650,14 @@ impl ScenarioRun<'_, '_> {
                     namespace: self.prepared.namespace.clone(),
                     audit_mark: self.prepared.audit_mark,
                     deadline,
-                    base_dir: self
-                        .scenario
-                        .file
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf),
+                    base_dir: self.scenario.base_dir(),
                     env: self.prepared.env.clone(),
                     events: self.events,
                     scenario: self.reference.clone(),
                     step: step.clone(),
                     reloader: self.prepared.reloader.as_mut(),
                     eso: self.cx.cluster.as_ref().map(|c| c.eso.as_ref()),
+                    releases: self.prepared.releases.releases.as_mut(),
                 };
                 match tokio::time::timeout(timeout + GRACE, kind.run(&mut cx)).await {
                     Ok(Ok(StepOutcome::Passed)) => StepResult::Passed,

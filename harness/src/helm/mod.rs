@@ -5,11 +5,13 @@
 //! How the parts fit: [`chart`] prepares each chart as its release publishes it, from the
 //! project's Go module; [`values`] says what the bench adds to the user's values (the proxy and
 //! CA for ESO's controller, nothing else); [`Helm`] runs `helm upgrade --install … --wait` with
-//! the user's values file unchanged, their inline values, then the bench's, and uninstalls.
+//! the user's values file unchanged, their inline values, then the bench's, and uninstalls;
+//! [`Releases`] keeps what one owner installed, for upgrades with changed values and removal.
 //! A release that fails to install (Helm or the chart's schema refuses the values, or its pods
 //! never become ready) is uninstalled before the error is returned, so nothing is left.
 
 pub mod chart;
+pub mod releases;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use serde_json::Value;
 use tokio::process::Command;
 
 pub use chart::{ChartKind, ChartSource};
+pub use releases::{Releases, UpgradeError};
 
 use crate::k8s;
 
@@ -71,28 +74,45 @@ pub enum HelmError {
     },
 }
 
-/// What a release is made of.
-#[derive(Clone, Debug)]
-pub struct ReleaseSpec<'a> {
-    /// The chart.
-    pub chart: &'a ChartSource,
-    /// Release name (`external-secrets`, `reloader`).
-    pub name: &'a str,
-    /// Release namespace, created when missing.
-    pub namespace: &'a str,
+/// One layer of a release's values, in the order Helm reads them (later over earlier).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
     /// The user's values file, passed to Helm unchanged.
-    pub values_file: Option<PathBuf>,
-    /// The user's inline values, over the file.
-    pub values: Option<&'a Value>,
+    File(PathBuf),
+    /// Inline values (a scenario's `values`, an upgrade's changes).
+    Inline(Value),
 }
 
-/// An installed release.
+/// What a release is made of.
 #[derive(Clone, Debug)]
-pub struct Release {
-    /// Its name.
+pub struct ReleaseSpec {
+    /// The chart.
+    pub chart: ChartSource,
+    /// Release name (`external-secrets`, `reloader`).
     pub name: String,
-    /// Its namespace.
+    /// Release namespace, created when missing.
     pub namespace: String,
+    /// The user's values, the bench's go over them.
+    pub values: Vec<Values>,
+}
+
+impl ReleaseSpec {
+    /// ` (values from FILE, …)` when the user gave files, for messages.
+    fn files_said(&self) -> String {
+        let files: Vec<String> = self
+            .values
+            .iter()
+            .filter_map(|v| match v {
+                Values::File(path) => Some(path.display().to_string()),
+                Values::Inline(_) => None,
+            })
+            .collect();
+        if files.is_empty() {
+            String::new()
+        } else {
+            format!(" (values from {})", files.join(", "))
+        }
+    }
 }
 
 /// `helm` against one cluster.
@@ -118,30 +138,62 @@ impl Helm {
         }
     }
 
-    /// Installs (or upgrades) a release and waits for its resources to be ready; `pod_proxy`
-    /// is where the release's pods reach the fakes. On failure the release is uninstalled.
+    /// Installs a release and waits for its resources to be ready; `pod_proxy` is where the
+    /// release's pods reach the fakes. On failure the release is uninstalled.
     pub async fn install(
         &self,
         client: &kube::Client,
-        spec: &ReleaseSpec<'_>,
+        spec: &ReleaseSpec,
         pod_proxy: &str,
         ca_pem: &str,
-    ) -> Result<Release, HelmError> {
+    ) -> Result<(), HelmError> {
+        let outcome = self
+            .deploy(client, spec, pod_proxy, ca_pem, "install")
+            .await;
+        if outcome.is_err() {
+            let _ = self.uninstall(&spec.name, &spec.namespace).await;
+        }
+        outcome
+    }
+
+    /// Upgrades an installed release to `spec`'s values and waits for its resources to be
+    /// ready again. On failure the release stays as Helm leaves it (a failed revision), as
+    /// `helm upgrade` leaves it for a user.
+    pub async fn upgrade(
+        &self,
+        client: &kube::Client,
+        spec: &ReleaseSpec,
+        pod_proxy: &str,
+        ca_pem: &str,
+    ) -> Result<(), HelmError> {
+        self.deploy(client, spec, pod_proxy, ca_pem, "upgrade")
+            .await
+    }
+
+    /// `helm upgrade --install --wait` with the user's values in order, then the bench's.
+    async fn deploy(
+        &self,
+        client: &kube::Client,
+        spec: &ReleaseSpec,
+        pod_proxy: &str,
+        ca_pem: &str,
+        action: &'static str,
+    ) -> Result<(), HelmError> {
         let chart = spec.chart.prepare(&self.cache.join("charts"))?;
-        let mut user = match &spec.values_file {
-            Some(path) => read_values(path)?,
-            None => Value::Object(serde_json::Map::new()),
-        };
-        if let Some(inline) = spec.values {
-            values::merge(&mut user, inline);
+        let mut user = Value::Object(serde_json::Map::new());
+        for layer in &spec.values {
+            match layer {
+                Values::File(path) => values::merge(&mut user, &read_values(path)?),
+                Values::Inline(inline) => values::merge(&mut user, inline),
+            }
         }
         let bench = values::bench_values(spec.chart.kind, &user, pod_proxy);
-        put_ca(client, spec.namespace, ca_pem).await?;
+        put_ca(client, &spec.namespace, ca_pem).await?;
         // Needed only while helm runs; one directory per process and release.
         let dir = self
             .cache
             .join(format!("values/{}-{}", std::process::id(), spec.name));
-        let write = |file: &str, value: &Value| -> Result<PathBuf, HelmError> {
+        let write = |file: String, value: &Value| -> Result<PathBuf, HelmError> {
             let path = dir.join(file);
             std::fs::create_dir_all(&dir)
                 .and_then(|()| {
@@ -153,23 +205,22 @@ impl Helm {
                 })?;
             Ok(path)
         };
-        let mut files: Vec<PathBuf> = spec.values_file.iter().cloned().collect();
-        if let Some(inline) = spec.values {
-            files.push(write("values.inline.json", inline)?);
+        let mut files = Vec::new();
+        for (index, layer) in spec.values.iter().enumerate() {
+            files.push(match layer {
+                Values::File(path) => path.clone(),
+                Values::Inline(inline) => write(format!("values.{index}.json"), inline)?,
+            });
         }
-        files.push(write("values.bench.json", &bench)?);
+        files.push(write("values.bench.json".into(), &bench)?);
 
-        let release = Release {
-            name: spec.name.to_owned(),
-            namespace: spec.namespace.to_owned(),
-        };
         let mut command = self.command();
         command
-            .args(["upgrade", "--install", spec.name])
+            .args(["upgrade", "--install", &spec.name])
             .arg(&chart)
             .args([
                 "--namespace",
-                spec.namespace,
+                &spec.namespace,
                 "--create-namespace",
                 "--wait",
             ])
@@ -179,37 +230,24 @@ impl Helm {
         }
         let outcome = self.run(command).await;
         let _ = std::fs::remove_dir_all(&dir);
-        if let Err(message) = outcome? {
-            let _ = self.uninstall(&release).await;
-            return Err(HelmError::Helm {
-                action: "install",
-                release: spec.name.to_owned(),
-                values: spec
-                    .values_file
-                    .as_ref()
-                    .map(|p| format!(" (values from {})", p.display()))
-                    .unwrap_or_default(),
-                message,
-            });
-        }
-        Ok(release)
+        outcome?.map_err(|message| HelmError::Helm {
+            action,
+            release: spec.name.clone(),
+            values: spec.files_said(),
+            message,
+        })
     }
 
     /// Uninstalls a release and waits for its resources to be gone.
-    pub async fn uninstall(&self, release: &Release) -> Result<(), HelmError> {
+    pub async fn uninstall(&self, name: &str, namespace: &str) -> Result<(), HelmError> {
         let mut command = self.command();
         command
-            .args([
-                "uninstall",
-                &release.name,
-                "--namespace",
-                &release.namespace,
-            ])
+            .args(["uninstall", name, "--namespace", namespace])
             .args(["--wait", "--ignore-not-found"])
             .arg(format!("--timeout={}s", self.timeout.as_secs()));
         self.run(command).await?.map_err(|message| HelmError::Helm {
             action: "uninstall",
-            release: release.name.clone(),
+            release: name.to_owned(),
             values: String::new(),
             message,
         })

@@ -2,14 +2,12 @@
 //! uninstalled after its last, whatever the outcome. While a chart's ESO runs, the plane's own
 //! ESO is stopped, so exactly one ESO reconciles; it is started again afterwards.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 
 use super::ClusterAccess;
-use crate::helm::{ChartSource, Helm, Release, ReleaseSpec};
-use crate::scenario::spec::ComponentOptions;
+use crate::helm::{ChartKind, ChartSource, Helm, ReleaseSpec, Releases, Values};
 use crate::scenario::{Bindings, Scenario};
 use crate::serve::Bench;
 
@@ -28,9 +26,10 @@ pub struct Charts {
 }
 
 /// What a scenario installed.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Installed {
-    releases: Vec<Release>,
+    /// Its releases, once it installs one.
+    pub releases: Option<Releases>,
     /// The plane's ESO was stopped for the chart's.
     stopped_plane_eso: bool,
 }
@@ -63,96 +62,74 @@ async fn install_each(
     bindings: &Bindings,
     installed: &mut Installed,
 ) -> Result<(), String> {
-    cluster
-        .runs_pods
-        .as_ref()
-        .map_err(|why| format!("installs a Helm chart, whose pods must run: {why}"))?;
+    let releases = installed
+        .releases
+        .insert(releases_on(cluster, bench, "installs a Helm chart")?);
     let charts = cluster.charts().as_ref().map_err(Clone::clone)?;
-    let pod_proxy = cluster
-        .pod_proxy
-        .as_deref()
-        .ok_or("installs a Helm chart, but its pods have no way to the fakes (no routing proxy on the node)")?;
-    let ca_path = bench.state_dir().join("ca.pem");
-    let ca_pem = std::fs::read_to_string(&ca_path)
-        .map_err(|e| format!("the bench's CA {}: {e}", ca_path.display()))?;
-    let releases = [
-        (
-            scenario.components.eso.helm(),
-            &charts.eso,
-            "external-secrets",
-        ),
-        (
-            scenario.components.reloader.helm(),
-            &charts.reloader,
-            "reloader",
-        ),
+    let components = [
+        (scenario.components.eso.helm(), &charts.eso),
+        (scenario.components.reloader.helm(), &charts.reloader),
     ];
-    for (options, chart, name) in releases {
+    for (options, chart) in components {
         let Some(options) = options else {
             continue;
         };
-        if name == "external-secrets"
+        let name = chart.kind.name();
+        if chart.kind == ChartKind::ExternalSecrets
             && let Ok(eso) = &cluster.eso
         {
             installed.stopped_plane_eso = eso.stop().await;
         }
         // Inline values take `${variables}` (`scopedNamespace: ${namespace}`); a file is the
         // user's own and goes to Helm as written.
-        let mut values = options.values.clone();
-        if let Some(values) = &mut values {
-            bindings
-                .substitute_json(values)
-                .map_err(|e| format!("components.{name}.values: {e}"))?;
+        let mut values = Vec::new();
+        if let Some(file) = &options.values_file {
+            values.push(Values::File(scenario.base_dir().join(file)));
         }
-        let spec = release_spec(scenario, options, chart, name, values.as_ref());
-        // Recorded first: a refused install still leaves its namespace (with the bench's CA)
-        // for [`remove`] to delete.
-        installed.releases.push(Release {
-            name: spec.name.to_owned(),
-            namespace: spec.namespace.to_owned(),
-        });
-        charts
-            .helm
-            .install(&cluster.client, &spec, pod_proxy, &ca_pem)
-            .await
-            .map_err(|e| e.to_string())?;
+        if let Some(inline) = &options.values {
+            let mut inline = inline.clone();
+            bindings
+                .substitute_json(&mut inline)
+                .map_err(|e| format!("components.{name}.values: {e}"))?;
+            values.push(Values::Inline(inline));
+        }
+        let spec = ReleaseSpec {
+            chart: chart.clone(),
+            name: name.to_owned(),
+            namespace: options.namespace.clone().unwrap_or_else(|| name.to_owned()),
+            values,
+        };
+        releases.install(spec).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }
 
-fn release_spec<'a>(
-    scenario: &Scenario,
-    options: &'a ComponentOptions,
-    chart: &'a ChartSource,
-    name: &'a str,
-    values: Option<&'a serde_json::Value>,
-) -> ReleaseSpec<'a> {
-    ReleaseSpec {
-        chart,
-        name,
-        namespace: options.namespace.as_deref().unwrap_or(name),
-        values_file: options
-            .values_file
-            .as_deref()
-            .map(|file| scenario.file.parent().unwrap_or(Path::new(".")).join(file)),
-        values,
-    }
+/// Releases installed on `cluster` for pods that reach `bench`, or why none can be (`what`
+/// says what wanted one).
+pub fn releases_on(cluster: &ClusterAccess, bench: &Bench, what: &str) -> Result<Releases, String> {
+    cluster
+        .runs_pods
+        .as_ref()
+        .map_err(|why| format!("{what}, whose pods must run: {why}"))?;
+    let charts = cluster.charts().as_ref().map_err(Clone::clone)?;
+    let pod_proxy = cluster.pod_proxy.clone().ok_or_else(|| {
+        format!("{what}, but its pods have no way to the fakes (no routing proxy for pods)")
+    })?;
+    let ca_path = bench.state_dir().join("ca.pem");
+    let ca_pem = std::fs::read_to_string(&ca_path)
+        .map_err(|e| format!("the bench's CA {}: {e}", ca_path.display()))?;
+    Ok(Releases::new(
+        charts.helm.clone(),
+        cluster.client.clone(),
+        pod_proxy,
+        ca_pem,
+    ))
 }
 
 /// Uninstalls what [`install`] installed, newest first, and starts the plane's ESO again.
 pub async fn remove(installed: Installed, cluster: &ClusterAccess) {
-    if let Ok(charts) = cluster.charts() {
-        for release in installed.releases.iter().rev() {
-            if let Err(e) = charts.helm.uninstall(release).await {
-                tracing::warn!(release = %release.name, error = %e, "uninstall failed");
-            }
-            // Helm leaves the namespace it created; the bench's CA is still in it. The next
-            // scenario may install into a namespace of the same name, so wait until it is gone.
-            if !SHARED_NAMESPACES.contains(&release.namespace.as_str()) {
-                super::delete_namespace(&cluster.client, &release.namespace).await;
-                wait_gone(&cluster.client, &release.namespace).await;
-            }
-        }
+    if let Some(releases) = installed.releases {
+        uninstall(releases, &cluster.client).await;
     }
     if installed.stopped_plane_eso
         && let Ok(eso) = &cluster.eso
@@ -160,6 +137,20 @@ pub async fn remove(installed: Installed, cluster: &ClusterAccess) {
     {
         tracing::warn!(error = %e, "the plane's ESO did not start again");
     }
+}
+
+/// Uninstalls `releases`, newest first, each with the namespace Helm created for it.
+pub async fn uninstall(releases: Releases, client: &kube::Client) {
+    releases
+        .uninstall_all(async |namespace: &str| {
+            // Helm leaves the namespace it created; the bench's CA is still in it. The next
+            // scenario may install into a namespace of the same name, so wait until it is gone.
+            if !SHARED_NAMESPACES.contains(&namespace) {
+                super::delete_namespace(client, namespace).await;
+                wait_gone(client, namespace).await;
+            }
+        })
+        .await;
 }
 
 async fn wait_gone(client: &kube::Client, namespace: &str) {

@@ -97,7 +97,17 @@ fn examples() -> (Vec<Scenario>, Vec<Scenario>) {
         .unwrap()
         .iter()
         .map(|f| crate::scenario::load(f).unwrap())
+        // Helm releases need a real node: those examples run with the real-node seed test.
+        .filter(|s| !s.installs_with_helm())
         .partition(|s| !s.needs_cluster())
+}
+
+/// The examples that install a Helm release.
+fn helm_examples() -> Vec<Scenario> {
+    scenarios_under(&["examples"])
+        .into_iter()
+        .filter(Scenario::installs_with_helm)
+        .collect()
 }
 
 /// Every scenario (variants expanded) under `scenarios/<dir>` for each of `dirs`.
@@ -204,10 +214,11 @@ async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
     assert_eq!(stats.exit_code(), 1);
 }
 
-/// `scenarios/helm`, then one whose values file (the path returned) the chart's schema refuses.
+/// `scenarios/helm` and the examples that install a release, then one whose values file (the path returned) the chart's schema refuses.
 fn helm_scenarios(dir: &Path) -> (Vec<Scenario>, std::path::PathBuf) {
     let mut scenarios: Vec<Scenario> = scenarios_under(&["helm"]);
-    assert!(scenarios.len() >= 2, "{} helm scenarios", scenarios.len());
+    assert!(scenarios.len() >= 5, "{} helm scenarios", scenarios.len());
+    scenarios.extend(helm_examples());
     let values = dir.join("too-many-workers.yaml");
     std::fs::write(&values, "concurrent: many\n").unwrap();
     let refused_values = crate::scenario::parse(

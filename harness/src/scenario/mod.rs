@@ -15,6 +15,7 @@ pub use bindings::Bindings;
 pub use spec::ScenarioSpec;
 pub use world::{World, vault_name};
 
+use crate::step::upgrade::Operator;
 use crate::step::{StepBody, StepEntry, StepKind};
 
 /// The default step timeout.
@@ -146,6 +147,15 @@ impl Scenario {
         self.components.eso.helm().is_some() || self.components.reloader.helm().is_some()
     }
 
+    /// The folder relative paths in the scenario start from: its file's (`.` for a bare name).
+    #[must_use]
+    pub fn base_dir(&self) -> PathBuf {
+        self.file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
     /// Whether `filter` selects this scenario: `tag:NAME` matches a tag, anything else a
     /// substring of the name.
     #[must_use]
@@ -217,7 +227,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             format!("unknown variable `${{{name}}}`: declare it under `vars`"),
         )
     })?;
-    check_references(&spec.steps, &azure)
+    check_references(&spec.steps, &azure, &spec.components)
         .map_err(|(needle, message)| error(locate(text, &needle), message))?;
     let mut variant_names = BTreeSet::new();
     for variant in &spec.variants {
@@ -356,8 +366,13 @@ fn collect_strings(entries: &[StepEntry], out: &mut Vec<String>) {
     });
 }
 
-/// Steps name vaults, apps and principals the world declares ([`crate::step::References`]).
-fn check_references(steps: &[StepEntry], azure: &spec::AzureSpec) -> Result<(), (String, String)> {
+/// Steps name vaults, apps and principals the world declares, and components it installs with
+/// Helm ([`crate::step::References`]).
+fn check_references(
+    steps: &[StepEntry],
+    azure: &spec::AzureSpec,
+    components: &spec::ComponentsSpec,
+) -> Result<(), (String, String)> {
     let mut problem = None;
     for_each_action(steps, &mut |kind| {
         let refs = kind.references();
@@ -398,6 +413,18 @@ fn check_references(steps: &[StepEntry], azure: &spec::AzureSpec) -> Result<(), 
                     "{step}: no app or managed identity `{principal}` under azure.apps or azure.managedIdentities"
                 ),
             ));
+        }
+        if let Some(operator) = refs.helm_component {
+            let (component, spec) = match operator {
+                Operator::Eso => ("eso", &components.eso),
+                Operator::Reloader => ("reloader", &components.reloader),
+            };
+            if spec.helm().is_none() {
+                problem.get_or_insert((
+                    format!("component: {component}"),
+                    format!("{step}: components.{component} is not installed with `install: helm`"),
+                ));
+            }
         }
     });
     problem.map_or(Ok(()), Err)

@@ -216,6 +216,10 @@ const BAD: &[(&str, &str)] = &[
         "missing_values_file",
         "name: x\ncomponents:\n  eso:\n    install: helm\n    valuesFile: nowhere.yaml\nsteps: []\n",
     ),
+    (
+        "upgrade_without_helm",
+        "name: x\ncomponents:\n  eso: true\nsteps:\n  - upgrade: { component: eso, values: { concurrent: 2 } }\n",
+    ),
     ("not_yaml", "name: x\nsteps: [\n"),
     ("empty_name", "name: ''\nsteps: []\n"),
 ];

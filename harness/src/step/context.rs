@@ -110,6 +110,8 @@ pub struct StepContext<'a> {
     pub reloader: Option<&'a mut crate::reloader::Reloader>,
     /// The cluster's ESO, or why the harness cannot stop and start it (`None`: no cluster).
     pub eso: Option<Result<&'a crate::cluster::EsoControl, &'a String>>,
+    /// The scenario's Helm releases, when it installed any.
+    pub releases: Option<&'a mut crate::helm::Releases>,
 }
 
 impl StepContext<'_> {

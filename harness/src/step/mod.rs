@@ -40,6 +40,7 @@ pub mod revoke_access;
 pub mod script;
 pub mod set_vault_secret;
 pub mod sleep;
+pub mod upgrade;
 pub mod wait;
 
 use schemars::JsonSchema;
@@ -108,6 +109,8 @@ pub struct References<'a> {
     pub principal: Option<&'a str>,
     /// A variable the step sets, for the steps after it.
     pub bind: Option<&'a str>,
+    /// A component the scenario installs with `install: helm`.
+    pub helm_component: Option<upgrade::Operator>,
 }
 
 /// Declares [`StepKind`] once: each variant with its doc (the schema's description), its step
@@ -213,6 +216,8 @@ step_kinds! {
     Reloader(reloader::ReloaderStep) = "reloader",
     /// Stops, starts or restarts the plane's ESO.
     Eso(eso::EsoStep) = "eso",
+    /// Upgrades a Helm release of the scenario with changed values.
+    Upgrade(upgrade::Upgrade) = "upgrade",
 }
 
 impl StepKind {
