@@ -12,6 +12,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use fake_kit::Cloud;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, copy_bidirectional};
@@ -100,6 +101,7 @@ pub struct Proxy {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    accepted: Arc<AtomicU64>,
 }
 
 /// The proxy could not bind.
@@ -126,6 +128,8 @@ impl Proxy {
         })?;
         let (stop, mut stopped) = watch::channel(false);
         let routes = Arc::new(routes);
+        let accepted = Arc::new(AtomicU64::new(0));
+        let counter = accepted.clone();
         let task = tokio::spawn(async move {
             loop {
                 let (client, peer) = tokio::select! {
@@ -138,6 +142,7 @@ impl Proxy {
                     },
                     _ = stopped.changed() => break,
                 };
+                counter.fetch_add(1, Ordering::Relaxed);
                 let routes = routes.clone();
                 tokio::spawn(async move {
                     if let Err(error) = handle(client, &routes).await {
@@ -146,7 +151,19 @@ impl Proxy {
                 });
             }
         });
-        Ok(Self { addr, stop, task })
+        Ok(Self {
+            addr,
+            stop,
+            task,
+            accepted,
+        })
+    }
+
+    /// How many connections it has accepted: whether clients (a cluster's pods) reach it at
+    /// all.
+    #[must_use]
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// The bound address.

@@ -43,9 +43,10 @@ pub struct ClusterAccess {
     pub issuer: Option<String>,
     /// The issuer's JWKS, so fake-aad trusts service-account tokens (workload identity).
     pub issuer_keys: Option<serde_json::Value>,
-    /// Where ESO writes its logs, when the harness started it; otherwise why its logs cannot
-    /// be shown.
-    pub logs: Result<PathBuf, String>,
+    /// Where failure dumps read ESO's log (a scenario's own ESO release goes first).
+    pub(crate) eso_log: dump::EsoLog,
+    /// The run installed ESO's and Reloader's charts for every scenario (`--install`).
+    pub(crate) run_installed: bool,
     /// How each scenario's own Reloader is started, or why the run starts none.
     pub reloaders: Result<ReloaderLauncher, String>,
     /// The kubectl `script` steps find first on their `PATH` (the plane's version, built by
@@ -75,14 +76,15 @@ impl ClusterAccess {
             kubeconfig: cluster.kubeconfig().to_path_buf(),
             issuer,
             issuer_keys,
-            logs: cluster
-                .component_logs()
-                .map(Path::to_path_buf)
-                .map_err(str::to_owned),
+            eso_log: cluster.component_logs().map_or_else(
+                |why| dump::EsoLog::Unavailable(why.to_owned()),
+                |dir| dump::EsoLog::Files(dir.to_path_buf()),
+            ),
             reloaders: cluster.reloaders(),
             eso: cluster.eso_control(),
             runs_pods: cluster.runs_pods(),
             pod_proxy: None,
+            run_installed: false,
             charts: std::sync::OnceLock::new(),
             kubectl: crate::deps::resolve(
                 &crate::deps::DepsConfig::from_env(),
@@ -113,6 +115,7 @@ fn charts(kubeconfig: &Path) -> Result<releases::Charts, String> {
         helm: crate::helm::Helm::new(helm.path, kubeconfig.to_path_buf(), config.helm_cache()),
         eso: assets.eso_chart,
         reloader: assets.reloader_chart,
+        eso_crds: assets.eso_crds,
     })
 }
 
@@ -677,9 +680,10 @@ impl ScenarioRun<'_, '_> {
         };
         if result.is_fatal() {
             let cluster = self.cx.cluster.as_ref();
-            let logs = match cluster {
-                Some(c) => c.logs.as_deref().map_err(String::as_str),
-                None => Err(self.cx.no_cluster_reason.as_str()),
+            let eso_log = match (cluster, self.prepared.releases.eso_log()) {
+                (_, Some(release)) => release,
+                (Some(c), None) => c.eso_log.clone(),
+                (None, None) => dump::EsoLog::Unavailable(self.cx.no_cluster_reason.clone()),
             };
             let reloader_log = self.prepared.reloader.as_ref().map(Reloader::log_file);
             let reloader_log = self.scenario.components.reloader.enabled().then(|| {
@@ -690,7 +694,7 @@ impl ScenarioRun<'_, '_> {
             });
             let dump = dump::gather(
                 cluster.map(|c| &c.client),
-                logs,
+                &eso_log,
                 reloader_log,
                 &self.prepared.namespace,
                 self.cx.bench,
@@ -732,6 +736,7 @@ fn substitute(kind: &StepKind, bindings: &Bindings) -> Result<StepKind, String> 
     serde_json::from_value(value).map_err(|e| format!("after substitution: {e}"))
 }
 
+pub mod operators;
 pub mod plane;
 pub mod releases;
 

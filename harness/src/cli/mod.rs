@@ -9,6 +9,7 @@ mod audit;
 mod deps;
 mod down;
 mod export;
+mod images;
 mod import;
 pub(crate) mod run;
 mod schema;
@@ -57,6 +58,8 @@ enum Command {
     Down(down::Args),
     /// Show what runs in a run directory, versions and readiness.
     Status(status::Args),
+    /// Save the images the bench builds (ESO, Reloader) for a cluster it did not start.
+    Images(images::Args),
 }
 
 /// Runs the parsed command; the exit code follows `main`'s contract (0 ok, 1 failed, 2 could not run).
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Up(args) => up::run(args),
         Command::Down(args) => down::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Images(args) => images::run(args),
     }
 }
 

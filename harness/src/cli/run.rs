@@ -87,6 +87,21 @@ pub struct Args {
     /// the CA an outside ESO trusts stays the same from run to run.
     #[arg(long, value_name = "DIR")]
     bench_dir: Option<PathBuf>,
+    /// With --kubeconfig: install ESO and Reloader from the bench's charts into the cluster
+    /// for this run, wired to the fakes and checked to reach them before the first scenario,
+    /// and uninstall them at the end (see below).
+    #[arg(long, requires = "kubeconfig")]
+    install: bool,
+    /// With --install: your values file for ESO's chart, handed to Helm unchanged.
+    #[arg(long, value_name = "FILE", requires = "install")]
+    eso_values: Option<PathBuf>,
+    /// With --install: your values file for Reloader's chart, handed to Helm unchanged.
+    #[arg(long, value_name = "FILE", requires = "install")]
+    reloader_values: Option<PathBuf>,
+    /// With --install: the routing proxy as the cluster's pods reach it, when that is not
+    /// --proxy-listen's address (e.g. `http://host.docker.internal:8400`).
+    #[arg(long, value_name = "URL", requires = "install")]
+    pod_proxy: Option<String>,
 }
 
 const RUN_NOTES: &str = "\
@@ -100,7 +115,14 @@ Clusters:
     harness up --eso-env HTTPS_PROXY=http://127.0.0.1:8400 \\
                --eso-env SSL_CERT_FILE=/tmp/bench/ca-bundle.pem
     harness run --reuse --proxy-listen 127.0.0.1:8400 --bench-dir /tmp/bench scenarios/seeds
-  On a --kubeconfig cluster failure dumps cannot show ESO's log (the run says so).
+  Without --install, failure dumps on a --kubeconfig cluster cannot show ESO's log.
+  --kubeconfig FILE --install installs ESO and Reloader from the bench's charts instead (as
+  `helm install` would, plus the proxy and CA for ESO's pods) and removes them at the end.
+  The cluster's pods must reach the proxy: --proxy-listen an address of this machine they
+  route to (kind: its Docker network's gateway), and the cluster must hold the bench's
+  images (`harness images save DIR`, then e.g. `kind load image-archive`). Before the first
+  scenario the run checks that the installed ESO syncs a secret from the fakes, and says what
+  to change when it cannot.
 
 Exit code: 0 every scenario passed, 1 a scenario failed, 2 one could not run.";
 
@@ -209,68 +231,43 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )
         .await
         .context("cannot start the bench")?;
-        let mut plane = None;
-        let mut pod_proxy = None;
-        let mut no_cluster_reason = NO_CLUSTER.to_owned();
-        let cluster = if let Some(path) = &args.kubeconfig {
-            let cluster = ExistingCluster::from_kubeconfig(path).await?;
-            say_how_eso_reaches(&bench);
-            Some(ClusterAccess::of(&cluster).await)
-        } else if args.no_plane || !scenarios.iter().any(Scenario::needs_cluster) {
-            None
-        } else if args.reuse {
-            let cluster = ExistingCluster::from_plane(&args.plane_dir).await?;
-            eprintln!(
-                "harness run: reusing the plane in {}",
-                args.plane_dir.display()
-            );
-            say_how_eso_reaches(&bench);
-            Some(ClusterAccess::of(&cluster).await)
-        } else {
-            let plane_dir = run_dir.join("plane");
-            eprintln!(
-                "harness run: starting the local plane in {}",
-                plane_dir.display()
-            );
-            let starting = runner::plane::start(
-                &bench,
-                &scenarios,
-                &plane_dir,
-                Duration::from_secs(args.plane_timeout),
-                args.node,
-            );
-            // Dropping the start future stops every child already started.
-            let started = tokio::select! {
-                started = starting => started,
-                signal = signals.recv() => anyhow::bail!("{signal} while the plane started"),
-            };
-            match started {
-                Ok(started) => {
-                    let (access, proxy) = runner::plane::access(&bench, &started).await?;
-                    pod_proxy = proxy;
-                    plane = Some(started);
-                    Some(access)
-                }
-                Err(error) => {
-                    no_cluster_reason = format!("the local plane did not start: {error:#}");
-                    None
-                }
-            }
-        };
+        let Setup {
+            cluster,
+            plane,
+            pod_proxy,
+            installed,
+            no_cluster_reason,
+        } = setup(args, &scenarios, &bench, &run_dir, &mut signals).await?;
         let cx = RunContext {
             bench: &bench,
             cluster,
             no_cluster_reason,
             jobs,
         };
+        let reached = if installed.is_some() {
+            check_reach(&cx, &bench, &mut signals).await
+        } else {
+            Ok(())
+        };
         // On a signal the run stops where it is; the plane and the bench are still stopped
         // (after --keep's pause).
-        let stats = tokio::select! {
-            stats = runner::run(&scenarios, &cx, reporter) => stats,
-            signal = signals.recv() => Err(std::io::Error::other(signal)),
+        let stats = match &reached {
+            Ok(()) => tokio::select! {
+                stats = runner::run(&scenarios, &cx, reporter) => stats,
+                signal = signals.recv() => Err(std::io::Error::other(signal)),
+            },
+            Err(_) => Ok(crate::event::RunStats::default()),
         };
         if args.keep {
             keep_until_signalled(&bench, plane.as_ref(), &run_dir, &mut signals).await;
+        }
+        if let (Some(releases), Some(access)) = (installed, &cx.cluster) {
+            eprintln!("harness run: uninstalling ESO and Reloader");
+            let left = releases.uninstall(&access.client).await;
+            let said = runner::operators::crds_left(&left);
+            if !said.is_empty() {
+                eprintln!("harness run:{said}");
+            }
         }
         if let Some(proxy) = pod_proxy {
             proxy.shutdown().await;
@@ -279,14 +276,101 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             plane.stop().await;
         }
         bench.shutdown().await;
-        if stats.as_ref().is_ok_and(|s| s.exit_code() == 0) {
+        if reached.is_ok() && stats.as_ref().is_ok_and(|s| s.exit_code() == 0) {
             let _ = std::fs::remove_dir_all(&run_dir);
         } else {
             eprintln!("harness run: logs and state kept in {}", run_dir.display());
         }
+        reached.map_err(anyhow::Error::msg)?;
         anyhow::Ok(stats.context("cannot write the report")?)
     })?;
     Ok(ExitCode::from(stats.exit_code()))
+}
+
+/// What the run runs scenarios on, and what it must stop or remove afterwards.
+struct Setup {
+    cluster: Option<ClusterAccess>,
+    /// The local plane the run started.
+    plane: Option<LocalPlane>,
+    /// The routing proxy on the real node's bridge.
+    pod_proxy: Option<crate::proxy::Proxy>,
+    /// The releases `--install` installed.
+    installed: Option<runner::operators::RunOperators>,
+    no_cluster_reason: String,
+}
+
+/// The cluster of the run: `--kubeconfig`'s (with `--install`'s releases), `--reuse`'s plane,
+/// a local plane started in `run_dir`, or none.
+async fn setup(
+    args: &Args,
+    scenarios: &[Scenario],
+    bench: &Bench,
+    run_dir: &std::path::Path,
+    signals: &mut Signals,
+) -> anyhow::Result<Setup> {
+    let mut plane = None;
+    let mut pod_proxy = None;
+    let mut installed = None;
+    let mut no_cluster_reason = NO_CLUSTER.to_owned();
+    let cluster = if let Some(path) = &args.kubeconfig {
+        let cluster = ExistingCluster::from_kubeconfig(path).await?;
+        let mut access = ClusterAccess::of(&cluster).await;
+        if args.install {
+            // A signal meanwhile is seen once the run starts, which then stops and
+            // uninstalls: Helm is not left half-way.
+            installed = Some(install_operators(args, bench, &mut access).await?);
+        } else {
+            say_how_eso_reaches(bench);
+        }
+        Some(access)
+    } else if args.no_plane || !scenarios.iter().any(Scenario::needs_cluster) {
+        None
+    } else if args.reuse {
+        let cluster = ExistingCluster::from_plane(&args.plane_dir).await?;
+        eprintln!(
+            "harness run: reusing the plane in {}",
+            args.plane_dir.display()
+        );
+        say_how_eso_reaches(bench);
+        Some(ClusterAccess::of(&cluster).await)
+    } else {
+        let plane_dir = run_dir.join("plane");
+        eprintln!(
+            "harness run: starting the local plane in {}",
+            plane_dir.display()
+        );
+        let starting = runner::plane::start(
+            bench,
+            scenarios,
+            &plane_dir,
+            Duration::from_secs(args.plane_timeout),
+            args.node,
+        );
+        // Dropping the start future stops every child already started.
+        let started = tokio::select! {
+            started = starting => started,
+            signal = signals.recv() => anyhow::bail!("{signal} while the plane started"),
+        };
+        match started {
+            Ok(started) => {
+                let (access, proxy) = runner::plane::access(bench, &started).await?;
+                pod_proxy = proxy;
+                plane = Some(started);
+                Some(access)
+            }
+            Err(error) => {
+                no_cluster_reason = format!("the local plane did not start: {error:#}");
+                None
+            }
+        }
+    };
+    Ok(Setup {
+        cluster,
+        plane,
+        pod_proxy,
+        installed,
+        no_cluster_reason,
+    })
 }
 
 /// The scenarios to run: loaded, filtered, skipped, then this run's shard.
@@ -338,6 +422,60 @@ fn reporter(args: &Args, jobs: usize) -> anyhow::Result<Reporter> {
 
 /// Why Kubernetes scenarios cannot run with `--no-plane` and no `--kubeconfig`.
 pub const NO_CLUSTER: &str = "the run has no cluster (--no-plane without --kubeconfig)";
+
+/// `--install`: the operators' charts in the cluster, for pods that reach the proxy at
+/// `--pod-proxy` or `--proxy-listen`.
+async fn install_operators(
+    args: &Args,
+    bench: &Bench,
+    access: &mut ClusterAccess,
+) -> anyhow::Result<runner::operators::RunOperators> {
+    let url = pod_proxy_url(args.pod_proxy.as_deref(), bench.proxy().addr())?;
+    eprintln!(
+        "harness run: installing ESO and Reloader from their charts; their pods reach the fakes at {url}"
+    );
+    access.pod_proxy = Some(url);
+    let values = runner::operators::OperatorValues {
+        eso: args.eso_values.clone(),
+        reloader: args.reloader_values.clone(),
+    };
+    runner::operators::install(access, bench, &values)
+        .await
+        .map_err(anyhow::Error::msg)
+}
+
+/// `--install`: whether the ESO the run installed syncs a secret from the fakes.
+async fn check_reach(
+    cx: &RunContext<'_>,
+    bench: &Bench,
+    signals: &mut Signals,
+) -> Result<(), String> {
+    let pod_proxy = cx
+        .cluster
+        .as_ref()
+        .and_then(|access| access.pod_proxy.as_deref())
+        .unwrap_or_default();
+    eprintln!("harness run: checking that the cluster's ESO reaches the fakes");
+    tokio::select! {
+        reached = runner::operators::check_reach(cx, pod_proxy, bench.proxy()) => reached,
+        signal = signals.recv() => Err(signal.to_owned()),
+    }
+}
+
+/// Where the cluster's pods reach the proxy listening on `listen`: `--pod-proxy` as given,
+/// else the listen address, which must then be one pods can route to.
+fn pod_proxy_url(given: Option<&str>, listen: SocketAddr) -> anyhow::Result<String> {
+    if let Some(url) = given {
+        return Ok(url.to_owned());
+    }
+    let ip = listen.ip();
+    if ip.is_loopback() || ip.is_unspecified() {
+        anyhow::bail!(
+            "--install: the routing proxy listens on {listen}, which the cluster's pods cannot              name. Start the run with --proxy-listen on an address of this machine the pods              route to, e.g. for kind the gateway of its Docker network: --proxy-listen              $(docker network inspect kind -f '{{{{(index .IPAM.Config 0).Gateway}}}}'):8400              (or add --pod-proxy URL when the pods know this machine by another name)"
+        );
+    }
+    Ok(format!("http://{listen}"))
+}
 
 /// For a cluster whose ESO the run did not start: what that ESO needs to reach the fakes.
 fn say_how_eso_reaches(bench: &Bench) {
@@ -454,6 +592,35 @@ mod tests {
     fn more_shards_than_scenarios_leaves_some_empty() {
         assert_eq!(shard("2/3", &["a"]), Vec::<String>::new());
         assert_eq!(shard("1/3", &["a"]), ["a"]);
+    }
+
+    #[test]
+    fn pods_reach_the_proxy_at_its_own_address_or_the_one_given() {
+        let listen = |text: &str| text.parse::<SocketAddr>().unwrap();
+        assert_eq!(
+            pod_proxy_url(None, listen("172.18.0.1:8400")).unwrap(),
+            "http://172.18.0.1:8400"
+        );
+        assert_eq!(
+            pod_proxy_url(
+                Some("http://host.docker.internal:8400"),
+                listen("0.0.0.0:8400")
+            )
+            .unwrap(),
+            "http://host.docker.internal:8400"
+        );
+        for unreachable in ["127.0.0.1:8400", "0.0.0.0:8400", "[::1]:8400"] {
+            let error = pod_proxy_url(None, listen(unreachable))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("--proxy-listen on an address of this machine the pods route to")
+                    && error.contains(
+                        "docker network inspect kind -f '{{(index .IPAM.Config 0).Gateway}}'"
+                    ),
+                "{error}"
+            );
+        }
     }
 
     #[test]

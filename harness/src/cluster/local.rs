@@ -498,7 +498,7 @@ async fn start_node(
                     kubelet: &bins.kubelet.path,
                     crane: &bins.crane.path,
                     pause_source: &options.assets.pause_source,
-                    programs: upstream_images(bins),
+                    programs: upstream_images(&bins.eso, &bins.reloader),
                     apiserver_url: &apiserver_url,
                     apiserver: SocketAddr::from(([127, 0, 0, 1], apiserver_port)),
                     ca_file: &pki.ca_cert,
@@ -610,25 +610,29 @@ async fn boot(supervisor: &mut Supervisor, options: &PlaneOptions) -> Result<Boo
 
 /// ESO and Reloader as their upstream images (entrypoint and user from their Dockerfiles),
 /// for charts and manifests that run them as pods; not for a binary given by override.
-fn upstream_images(bins: &crate::deps::Binaries) -> Vec<node::images::Program> {
-    let eso = node::images::Program {
+#[must_use]
+pub fn upstream_images(
+    eso: &crate::deps::Resolved,
+    reloader: &crate::deps::Resolved,
+) -> Vec<node::images::Program> {
+    let eso_image = node::images::Program {
         repository: "ghcr.io/external-secrets/external-secrets",
         // Where ESO's chart points (`image.repository`); upstream it redirects to ghcr.io.
         aliases: &["oci.external-secrets.io/external-secrets/external-secrets"],
-        tag: bins.eso.version.clone(),
-        binary: bins.eso.path.clone(),
+        tag: eso.version.clone(),
+        binary: eso.path.clone(),
         entrypoint: "/bin/external-secrets",
         user: "65534",
     };
-    let reloader = node::images::Program {
+    let reloader_image = node::images::Program {
         repository: "ghcr.io/stakater/reloader",
         aliases: &[],
-        tag: bins.reloader.version.clone(),
-        binary: bins.reloader.path.clone(),
+        tag: reloader.version.clone(),
+        binary: reloader.path.clone(),
         entrypoint: "/manager",
         user: "65532:65532",
     };
-    [(&bins.eso, eso), (&bins.reloader, reloader)]
+    [(eso, eso_image), (reloader, reloader_image)]
         .into_iter()
         .filter(|(resolved, _)| resolved.version != "override")
         .map(|(_, program)| program)
@@ -707,12 +711,13 @@ async fn wait_node(
         .await?)
 }
 
-/// Server-side applies every CRD file and waits until each is Established.
-async fn apply_crds(
+/// Server-side applies every CRD file and waits until each is Established; returns their
+/// names.
+pub async fn apply_crds(
     client: &kube::Client,
     files: &[PathBuf],
     timeout: Duration,
-) -> Result<(), PlaneError> {
+) -> Result<Vec<String>, PlaneError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut crds = Vec::new();
     for file in files {
@@ -762,5 +767,42 @@ async fn apply_crds(
         }
     }))
     .await?;
-    Ok(())
+    // Established is not yet served: after a CRD is deleted and created again, the API
+    // server's discovery can lag behind, and an apply of the kind in between is refused.
+    try_join_all(crds.iter().flat_map(|crd| {
+        crd.spec
+            .versions
+            .iter()
+            .filter(|v| v.served)
+            .map(|version| {
+                let gvk = kube::api::GroupVersionKind::gvk(
+                    &crd.spec.group,
+                    &version.name,
+                    &crd.spec.names.kind,
+                );
+                async move {
+                    let deadline = tokio::time::Instant::now() + timeout;
+                    loop {
+                        match kube::discovery::pinned_kind(client, &gvk).await {
+                            Ok(_) => return Ok(()),
+                            Err(source) if tokio::time::Instant::now() >= deadline => {
+                                return Err(PlaneError::Kube {
+                                    what: format!(
+                                        "discover {}/{} {}",
+                                        gvk.group, gvk.version, gvk.kind
+                                    ),
+                                    source,
+                                });
+                            }
+                            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                        }
+                    }
+                }
+            })
+    }))
+    .await?;
+    Ok(crds
+        .iter()
+        .filter_map(|crd| crd.metadata.name.clone())
+        .collect())
 }

@@ -28,7 +28,7 @@ use crate::reloader::ReloaderLauncher;
 
 pub use eso::EsoControl;
 pub use existing::{ExistingCluster, ExistingError};
-pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError};
+pub use local::{ComponentTiming, LocalPlane, NODE_NAME, PlaneError, apply_crds, upstream_images};
 pub use options::PlaneOptions;
 pub use state::PlaneState;
 

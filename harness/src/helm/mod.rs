@@ -187,7 +187,12 @@ impl Helm {
                 Values::Inline(inline) => values::merge(&mut user, inline),
             }
         }
-        let bench = values::bench_values(spec.chart.kind, &user, pod_proxy);
+        let bench = values::bench_values(
+            spec.chart.kind,
+            &user,
+            pod_proxy,
+            &api_server(client).await?,
+        );
         put_ca(client, &spec.namespace, ca_pem).await?;
         // Needed only while helm runs; one directory per process and release.
         let dir = self
@@ -295,6 +300,24 @@ fn read_values(path: &Path) -> Result<Value, HelmError> {
     } else {
         value
     })
+}
+
+/// The `kubernetes` Service's address, where in-cluster clients reach the API server (it is
+/// not the same on every cluster: 10.96.0.1 on kind, 10.43.0.1 on k3d).
+async fn api_server(client: &kube::Client) -> Result<String, HelmError> {
+    let services: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(client.clone(), "default");
+    let failed = |reason: String| HelmError::Namespace {
+        namespace: "default".into(),
+        reason,
+    };
+    services
+        .get("kubernetes")
+        .await
+        .map_err(|e| failed(format!("the `kubernetes` Service: {e}")))?
+        .spec
+        .and_then(|spec| spec.cluster_ip)
+        .ok_or_else(|| failed("the `kubernetes` Service has no cluster IP".into()))
 }
 
 /// The release's namespace with the bench's CA in it, for ESO's controller to mount.

@@ -1,5 +1,5 @@
 //! What the bench adds to a release's values, and nothing more: for ESO's controller, the
-//! routing proxy as its `HTTPS_PROXY` and the bench's CA as the roots it trusts, so it reaches
+//! routing proxy as its `HTTPS_PROXY` (and `HTTP_PROXY`, for IMDS) and the bench's CA as the roots it trusts, so it reaches
 //! the fakes under Azure's names as the host-process ESO does. The user's own lists
 //! (`extraEnv`, `extraVolumes`, `extraVolumeMounts`) are kept: the bench's entries are added to
 //! them, since Helm replaces a list where it merges a map.
@@ -7,16 +7,16 @@
 use serde_json::{Value, json};
 
 use super::ChartKind;
-use crate::node::service::KUBERNETES_SERVICE_IP;
 
 /// The ConfigMap holding the bench's CA in a release's namespace, and its volume's name.
 pub const CA_CONFIG_MAP: &str = "akv-e2e-bench-ca";
 /// Where the CA is mounted.
 const CA_DIR: &str = "/etc/akv-e2e";
 
-/// The values the bench adds to `user` (the user's values, merged) for `kind`.
+/// The values the bench adds to `user` (the user's values, merged) for `kind`; `api_server`
+/// is the cluster's `kubernetes` Service address, which ESO reaches directly.
 #[must_use]
-pub fn bench_values(kind: ChartKind, user: &Value, pod_proxy: &str) -> Value {
+pub fn bench_values(kind: ChartKind, user: &Value, pod_proxy: &str, api_server: &str) -> Value {
     match kind {
         ChartKind::ExternalSecrets => {
             let list = |key: &str, added: Value| {
@@ -31,8 +31,11 @@ pub fn bench_values(kind: ChartKind, user: &Value, pod_proxy: &str) -> Value {
             json!({
                 "extraEnv": list("extraEnv", json!([
                     {"name": "HTTPS_PROXY", "value": pod_proxy},
-                    // The API server stays direct: its address is the `kubernetes` Service's.
-                    {"name": "NO_PROXY", "value": format!("{KUBERNETES_SERVICE_IP},kubernetes.default.svc,.svc,.cluster.local")},
+                    // IMDS (`authType: ManagedIdentity`) is plain HTTP.
+                    {"name": "HTTP_PROXY", "value": pod_proxy},
+                    // The API server stays direct: in-cluster clients reach it at the
+                    // `kubernetes` Service's address.
+                    {"name": "NO_PROXY", "value": format!("{api_server},kubernetes.default.svc,.svc,.cluster.local")},
                     {"name": "SSL_CERT_FILE", "value": format!("{CA_DIR}/ca.pem")},
                 ])),
                 "extraVolumes": list("extraVolumes", json!([
@@ -76,7 +79,12 @@ mod tests {
             "extraEnv": [{"name": "LOG_FORMAT", "value": "json"}],
             "extraVolumes": [{"name": "mine", "emptyDir": {}}],
         });
-        let added = bench_values(ChartKind::ExternalSecrets, &user, "http://10.244.9.1:4000");
+        let added = bench_values(
+            ChartKind::ExternalSecrets,
+            &user,
+            "http://10.244.9.1:4000",
+            "10.43.0.1",
+        );
         let names = |key: &str| -> Vec<String> {
             added[key]
                 .as_array()
@@ -87,12 +95,27 @@ mod tests {
         };
         assert_eq!(
             names("extraEnv"),
-            ["LOG_FORMAT", "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE"]
+            [
+                "LOG_FORMAT",
+                "HTTPS_PROXY",
+                "HTTP_PROXY",
+                "NO_PROXY",
+                "SSL_CERT_FILE"
+            ]
         );
         assert_eq!(names("extraVolumes"), ["mine", CA_CONFIG_MAP]);
         assert_eq!(names("extraVolumeMounts"), [CA_CONFIG_MAP]);
         assert_eq!(added["extraEnv"][1]["value"], "http://10.244.9.1:4000");
-        assert_eq!(bench_values(ChartKind::Reloader, &user, "x"), json!({}));
+        assert!(
+            added["extraEnv"][3]["value"]
+                .as_str()
+                .unwrap()
+                .starts_with("10.43.0.1,")
+        );
+        assert_eq!(
+            bench_values(ChartKind::Reloader, &user, "x", "y"),
+            json!({})
+        );
     }
 
     #[test]

@@ -112,10 +112,110 @@ pub fn build(
     cache: &Path,
 ) -> Result<Vec<Image>, ImageError> {
     let mut images = vec![busybox(tools, cache)?, pause(pause_source, cache)?];
-    for program in programs {
-        images.push(packaged(program, cache)?);
-    }
+    images.extend(packaged_all(programs, cache)?);
     Ok(images)
+}
+
+/// Builds (or finds in `cache`) the images of `programs` alone.
+pub fn packaged_all(programs: &[Program], cache: &Path) -> Result<Vec<Image>, ImageError> {
+    programs.iter().map(|p| packaged(p, cache)).collect()
+}
+
+/// Whether every image has its cached OCI layout, i.e. was pushed once with [`push`].
+#[must_use]
+pub fn all_laid_out(images: &[Image]) -> bool {
+    images
+        .iter()
+        .all(|image| image.layout().join("index.json").is_file())
+}
+
+/// Writes `images` (each pushed once, so laid out) into one archive at `out`, as `docker save`
+/// writes it: the blobs, an OCI `index.json` and a `manifest.json`, each naming every image
+/// under its upstream names and tags. `docker load`, `ctr images import`, and so `kind load
+/// image-archive` and `k3d image import`, read it.
+pub fn save(images: &[Image], out: &Path) -> Result<(), ImageError> {
+    use serde_json::{Value, json};
+    let file = std::fs::File::create(out).map_err(|e| failed(&out.display().to_string(), e))?;
+    let mut archive = tar::Builder::new(std::io::BufWriter::new(file));
+    let mut written = std::collections::BTreeSet::new();
+    let (mut docker, mut oci) = (Vec::new(), Vec::new());
+    for image in images {
+        let name = image.repository.as_str();
+        let layout = image.layout();
+        let read = |path: PathBuf| -> Result<Value, ImageError> {
+            let text = std::fs::read(&path).map_err(|e| failed(name, e))?;
+            serde_json::from_slice(&text).map_err(|e| failed(name, e))
+        };
+        let blob = |digest: &str| layout.join("blobs").join(digest.replacen(':', "/", 1));
+        let index = read(layout.join("index.json"))?;
+        let descriptor = index["manifests"][0].clone();
+        let digest = descriptor["digest"]
+            .as_str()
+            .ok_or_else(|| failed(name, "its layout names no manifest"))?
+            .to_owned();
+        let manifest = read(blob(&digest))?;
+        let config = manifest["config"]["digest"]
+            .as_str()
+            .ok_or_else(|| failed(name, "its manifest names no config"))?
+            .to_owned();
+        let layers: Vec<String> = manifest["layers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|layer| layer["digest"].as_str().map(str::to_owned))
+            .collect();
+        for digest in std::iter::once(&digest).chain([&config]).chain(&layers) {
+            if written.insert(digest.clone()) {
+                let path = format!("blobs/{}", digest.replacen(':', "/", 1));
+                archive
+                    .append_path_with_name(blob(digest), &path)
+                    .map_err(|e| failed(name, e))?;
+            }
+        }
+        let names: Vec<String> = std::iter::once(&image.repository)
+            .chain(&image.aliases)
+            .flat_map(|repository| {
+                image
+                    .tags
+                    .iter()
+                    .map(move |tag| format!("{repository}:{tag}"))
+            })
+            .collect();
+        let path = |digest: &str| format!("blobs/{}", digest.replacen(':', "/", 1));
+        docker.push(json!({
+            "Config": path(&config),
+            "RepoTags": names,
+            "Layers": layers.iter().map(|d| path(d)).collect::<Vec<_>>(),
+        }));
+        for full in &names {
+            let mut entry = descriptor.clone();
+            entry["annotations"] = json!({
+                "io.containerd.image.name": full,
+                "org.opencontainers.image.ref.name": full.rsplit_once(':').map_or("", |(_, tag)| tag),
+            });
+            oci.push(entry);
+        }
+    }
+    let mut add = |path: &str, value: &Value| -> Result<(), ImageError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| failed(path, e))?;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive
+            .append_data(&mut header, path, bytes.as_slice())
+            .map_err(|e| failed(path, e))
+    };
+    add("oci-layout", &json!({"imageLayoutVersion": "1.0.0"}))?;
+    add(
+        "index.json",
+        &json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": oci}),
+    )?;
+    add("manifest.json", &Value::Array(docker))?;
+    archive
+        .into_inner()
+        .and_then(|mut w| std::io::Write::flush(&mut w))
+        .map_err(|e| failed(&out.display().to_string(), e))
 }
 
 fn packaged(program: &Program, cache: &Path) -> Result<Image, ImageError> {

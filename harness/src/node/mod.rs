@@ -231,33 +231,52 @@ async fn route_the_kubernetes_service(
     Ok(relay)
 }
 
-/// The registry, filled with the bench's images; returns the sandbox (pause) image.
-async fn start_registry(
+/// crane's registry on `address` under `supervisor`, ready. Its blobs live in `cache`:
+/// content-addressed, so shared by every run, and a blob pushed once is never pushed again.
+pub async fn serve_registry(
     supervisor: &mut Supervisor,
-    layout: &Layout,
-    start: &NodeStart<'_>,
-) -> Result<String, NodeError> {
-    // Content-addressed, so shared by every run: a blob pushed once is never pushed again.
-    let blobs = start.tools.cache.join("registry-blobs");
+    crane: &Path,
+    cache: &Path,
+    address: SocketAddr,
+    deadline: Duration,
+) -> Result<(), NodeError> {
+    let blobs = cache.join("registry-blobs");
     std::fs::create_dir_all(&blobs).map_err(|source| NodeError::Io {
         path: blobs.clone(),
         source,
     })?;
-    supervisor.spawn(ChildSpec::new("registry", start.crane).args([
+    supervisor.spawn(ChildSpec::new("registry", crane).args([
         "registry".to_owned(),
         "serve".to_owned(),
-        format!("--address={}", layout.registry),
+        format!("--address={address}"),
         format!("--disk={}", blobs.display()),
     ]))?;
     let http = probe::http_client(None).map_err(|e| NodeError::Io {
         path: blobs.clone(),
         source: std::io::Error::other(e),
     })?;
-    let url = format!("http://{}/v2/", layout.registry);
+    let url = format!("http://{address}/v2/");
     let (c, u) = (&http, url.as_str());
     supervisor
-        .wait_ready("registry", start.deadline, move || probe::http_ok(c, u))
+        .wait_ready("registry", deadline, move || probe::http_ok(c, u))
         .await?;
+    Ok(())
+}
+
+/// The registry, filled with the bench's images; returns the sandbox (pause) image.
+async fn start_registry(
+    supervisor: &mut Supervisor,
+    layout: &Layout,
+    start: &NodeStart<'_>,
+) -> Result<String, NodeError> {
+    serve_registry(
+        supervisor,
+        start.crane,
+        &start.tools.cache,
+        layout.registry,
+        start.deadline,
+    )
+    .await?;
     let cache = start.tools.cache.clone();
     let (tools, pause, crane, registry, programs) = (
         start.tools.clone(),

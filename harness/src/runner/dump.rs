@@ -14,9 +14,74 @@ const TAIL: usize = 20;
 /// How much of a log file is read from its end: enough for many reconcile loops of one
 /// scenario among others running beside it.
 const LOG_BYTES: u64 = 4 * 1024 * 1024;
+/// How many of a pod's last log lines are read.
+const LOG_LINES: i64 = 5000;
 
 /// Lines, or why there are none to show.
 pub(crate) type Section = Result<Vec<String>, String>;
+
+/// Where ESO's log is read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EsoLog {
+    /// The plane's ESO process writes `<dir>/external-secrets.{out,err}.log`.
+    Files(std::path::PathBuf),
+    /// ESO runs from a Helm release: its controller pods' logs.
+    Release {
+        /// The release's namespace.
+        namespace: String,
+        /// The release's name (the pods' `app.kubernetes.io/instance`).
+        name: String,
+    },
+    /// Why ESO's log cannot be read.
+    Unavailable(String),
+}
+
+impl EsoLog {
+    /// The log of ESO's controller: the files' ends, or the last lines of each controller
+    /// pod of the release.
+    pub async fn read(&self, client: Option<&kube::Client>) -> Result<String, String> {
+        match self {
+            Self::Files(dir) => Ok(["err", "out"]
+                .iter()
+                .map(|stream| read_end(&dir.join(format!("external-secrets.{stream}.log"))))
+                .collect::<Vec<_>>()
+                .join("\n")),
+            Self::Release { namespace, name } => {
+                let client = client.ok_or("the run has no cluster")?;
+                release_log(client, namespace, name).await
+            }
+            Self::Unavailable(why) => Err(why.clone()),
+        }
+    }
+}
+
+/// The last lines of every controller pod of ESO's release `name` (the chart's selector
+/// labels; the webhook and cert-controller pods carry other names).
+async fn release_log(client: &kube::Client, namespace: &str, name: &str) -> Result<String, String> {
+    use k8s_openapi::api::core::v1::Pod;
+    let api: kube::Api<Pod> = kube::Api::namespaced(client.clone(), namespace);
+    let selector =
+        format!("app.kubernetes.io/name=external-secrets,app.kubernetes.io/instance={name}");
+    let pods = api
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await
+        .map_err(|e| format!("listing ESO's pods in {namespace}: {e}"))?;
+    let params = kube::api::LogParams {
+        tail_lines: Some(LOG_LINES),
+        ..kube::api::LogParams::default()
+    };
+    let mut text = String::new();
+    for pod in &pods.items {
+        let pod = pod.metadata.name.as_deref().unwrap_or_default();
+        match api.logs(pod, &params).await {
+            Ok(log) => text.push_str(&log),
+            Err(e) => {
+                let _ = writeln!(text, "(log of pod {namespace}/{pod}: {e})");
+            }
+        }
+    }
+    Ok(text)
+}
 
 /// Everything the dump shows, rendered by [`Dump::render`].
 pub(crate) struct Dump {
@@ -68,12 +133,12 @@ impl Dump {
     }
 }
 
-/// Gathers the dump of a scenario whose step just failed. `logs` is where the harness's
-/// children write (`<name>.{out,err}.log`), or why there is no such place; `reloader_log` is
-/// the scenario's own Reloader's log file (or why it has none), if it uses Reloader.
+/// Gathers the dump of a scenario whose step just failed. `eso_log` is where ESO's log is
+/// read; `reloader_log` is the scenario's own Reloader's log file (or why it has none), if it
+/// uses Reloader.
 pub(crate) async fn gather(
     client: Option<&kube::Client>,
-    logs: Result<&Path, &str>,
+    eso_log: &EsoLog,
     reloader_log: Option<Result<&Path, &str>>,
     namespace: &str,
     bench: &Bench,
@@ -84,14 +149,13 @@ pub(crate) async fn gather(
         Some(client) => Ok(cluster_lines(client, namespace).await),
         None => Err("the run has no cluster".to_owned()),
     };
-    let log = |name: &str| match logs {
-        Ok(dir) => Ok(log_lines(dir, name, namespace)),
-        Err(why) => Err(why.to_owned()),
-    };
     Dump {
         namespace: namespace.to_owned(),
         cluster,
-        eso_log: log("external-secrets"),
+        eso_log: eso_log
+            .read(client)
+            .await
+            .map(|text| lines_about(&text, namespace)),
         // Everything this Reloader logged is about the scenario: it watches nothing else. Its
         // logrus lines start with a timestamp the reader does not need.
         reloader_log: reloader_log.map(|file| match file {
@@ -186,16 +250,15 @@ fn squeeze(lines: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// The lines of `<dir>/<name>.{err,out}.log` about `namespace`. controller-runtime logs JSON
-/// with a `namespace` field; the level, message and error are what a reader needs (not the
-/// timestamps or stack traces). Other lines are kept whole when they name the namespace.
-fn log_lines(dir: &Path, name: &str, namespace: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    for stream in ["err", "out"] {
-        let text = read_end(&dir.join(format!("{name}.{stream}.log")));
-        lines.extend(text.lines().filter_map(|line| log_line(line, namespace)));
-    }
-    squeeze(lines)
+/// The lines of a log about `namespace`. controller-runtime logs JSON with a `namespace` field;
+/// the level, message and error are what a reader needs (not the timestamps or stack traces).
+/// Other lines are kept whole when they name the namespace.
+pub(crate) fn lines_about(text: &str, namespace: &str) -> Vec<String> {
+    squeeze(
+        text.lines()
+            .filter_map(|line| log_line(line, namespace))
+            .collect(),
+    )
 }
 
 fn log_line(line: &str, namespace: &str) -> Option<String> {

@@ -23,6 +23,8 @@ pub struct Charts {
     pub eso: ChartSource,
     /// Reloader's chart.
     pub reloader: ChartSource,
+    /// ESO's CRDs, which its release ships beside the chart (the module's chart has none).
+    pub eso_crds: Vec<std::path::PathBuf>,
 }
 
 /// What a scenario installed.
@@ -32,6 +34,27 @@ pub struct Installed {
     pub releases: Option<Releases>,
     /// The plane's ESO was stopped for the chart's.
     stopped_plane_eso: bool,
+}
+
+impl Installed {
+    /// Where ESO's log is, when the scenario installed ESO's chart.
+    #[must_use]
+    pub fn eso_log(&self) -> Option<super::dump::EsoLog> {
+        self.releases.as_ref().and_then(eso_log)
+    }
+}
+
+/// Where the ESO of `releases` logs, if they hold ESO's chart.
+#[must_use]
+pub fn eso_log(releases: &Releases) -> Option<super::dump::EsoLog> {
+    releases
+        .installed()
+        .iter()
+        .find(|spec| spec.chart.kind == ChartKind::ExternalSecrets)
+        .map(|spec| super::dump::EsoLog::Release {
+            namespace: spec.namespace.clone(),
+            name: spec.name.clone(),
+        })
 }
 
 /// Installs the scenario's releases, ESO's first (Reloader's chart needs nothing of it, but a
@@ -62,6 +85,13 @@ async fn install_each(
     bindings: &Bindings,
     installed: &mut Installed,
 ) -> Result<(), String> {
+    if cluster.run_installed {
+        return Err(
+            "installs its own Helm release, but this run installed ESO and Reloader \
+                    for every scenario (--install); run it without --install"
+                .into(),
+        );
+    }
     let releases = installed
         .releases
         .insert(releases_on(cluster, bench, "installs a Helm chart")?);

@@ -125,6 +125,9 @@ fn scenarios_under(dirs: &[&str]) -> Vec<Scenario> {
         .collect()
 }
 
+/// Real-node tests take turns: each is heavy enough on two cores alone.
+static REAL_NODE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs `scenarios`, `jobs` at once, on a fresh local plane wired to a fresh bench.
 async fn run_on_plane(
     scenarios: &[Scenario],
@@ -270,6 +273,7 @@ steps:
 /// plane's own ESO running again for the scenarios after it.
 #[tokio::test]
 async fn seed_flows_reach_the_apps_log_on_a_real_node() {
+    let _alone = REAL_NODE.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let (mut scenarios, values) = helm_scenarios(dir.path());
     scenarios.extend(scenarios_under(&["seeds", "node"]));
@@ -729,4 +733,206 @@ fn namespaces_are_valid_names() {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     );
     assert!(ns.starts_with("h-rotate-the-db-password"));
+}
+
+/// `harness run --kubeconfig FILE --install` against a real-node plane the run treats as a
+/// foreign cluster (no ESO of its own; reached only through its kubeconfig): with a proxy
+/// address the pods cannot reach, the reach check fails and says what to change; with the
+/// node's bridge address, ESO and Reloader from the charts run the seed flow to the app's
+/// log, a scenario's own `install: helm` is refused, and nothing is left installed. The image
+/// archive `harness images save` writes is read by containerd's importer, as kind's is.
+#[tokio::test]
+async fn kubeconfig_install_runs_the_seed_on_a_cluster_the_harness_did_not_start() {
+    let _alone = REAL_NODE.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(900),
+        with_bench(async |bench| {
+            let plane = super::plane::start(
+                bench,
+                &[],
+                &dir.path().join("plane"),
+                Duration::from_secs(120),
+                NodeKind::Real,
+            )
+            .await
+            .unwrap();
+            let gateway = plane.node_gateway().expect("a real node has a bridge");
+            let proxy = bench.proxy_on(SocketAddr::new(gateway, 0)).await.unwrap();
+            let foreign = crate::cluster::ExistingCluster::from_kubeconfig(plane.kubeconfig())
+                .await
+                .unwrap();
+            // A foreign cluster has no ESO CRDs either: the plane applied them, so they go.
+            let client = foreign.client();
+            delete_crds(&client, &eso_crds(&client).await).await;
+            assert_eq!(eso_crds(&client).await, Vec::<String>::new());
+            let on = async |pod_proxy: String| {
+                let mut access = ClusterAccess::of(&foreign).await;
+                access.pod_proxy = Some(pod_proxy);
+                let releases =
+                    operators::install(&mut access, bench, &operators::OperatorValues::default())
+                        .await
+                        .unwrap();
+                (access, releases)
+            };
+
+            let unreachable = format!("http://{gateway}:1");
+            let (access, releases) = on(unreachable.clone()).await;
+            let cx = RunContext {
+                bench,
+                cluster: Some(access),
+                no_cluster_reason: String::new(),
+                jobs: 1,
+            };
+            let refused = operators::check_reach(&cx, &unreachable, &proxy)
+                .await
+                .unwrap_err();
+            assert!(
+                refused.contains(&format!(
+                    "nothing reached the routing proxy at {unreachable}"
+                )) && refused.contains("--proxy-listen"),
+                "{refused}"
+            );
+            let mut created = releases.uninstall(&client).await;
+            created.sort();
+            assert_eq!(
+                created,
+                eso_crds(&client).await,
+                "the run created them and says so"
+            );
+
+            let (access, releases) = on(proxy.url()).await;
+            let cx = RunContext {
+                bench,
+                cluster: Some(access.clone()),
+                no_cluster_reason: String::new(),
+                jobs: 1,
+            };
+            operators::check_reach(&cx, &proxy.url(), &proxy)
+                .await
+                .unwrap();
+            let mut scenarios = scenarios_under(&["seeds/002-client-secret-reloader.yaml"]);
+            let seeds = scenarios.len();
+            scenarios.extend(scenarios_under(&["helm/webhook-rejects-malformed.yaml"]));
+            let (stats, events) = run_on(bench, Some(access), &scenarios).await;
+            let not_run = not_passed(&events);
+            assert_eq!(stats.passed, seeds, "{not_run:#?}");
+            assert!(
+                not_run.len() == 1
+                    && not_run[0].contains(
+                        "this run installed ESO and Reloader for every scenario (--install)"
+                    ),
+                "{not_run:#?}"
+            );
+            assert!(
+                releases.uninstall(&client).await.is_empty(),
+                "they were there"
+            );
+            nothing_installed(&client).await;
+            archive_imports_into_containerd(&plane, dir.path());
+            proxy.shutdown().await;
+            plane.stop().await;
+        }),
+    )
+    .await
+    .expect("the plane, the installs and the seed finish in time");
+}
+
+/// ESO's CRDs, as the cluster lists them.
+async fn eso_crds(client: &kube::Client) -> Vec<String> {
+    let api: kube::Api<
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > = kube::Api::all(client.clone());
+    api.list_metadata(&kube::api::ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|crd| crd.metadata.name)
+        .filter(|name| name.ends_with("external-secrets.io"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Deletes CRDs one at a time, each gone before the next: deleted together, some of ESO's stay
+/// Terminating for good ("could not list instances: storage is (re)initializing").
+async fn delete_crds(client: &kube::Client, names: &[String]) {
+    let api: kube::Api<
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > = kube::Api::all(client.clone());
+    for name in names {
+        api.delete(name, &kube::api::DeleteParams::default())
+            .await
+            .unwrap();
+        crate::k8s::wait_for(
+            api.clone(),
+            name,
+            |crd: Option<&_>| crd.is_none(),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// No Helm-managed Deployment and neither release namespace is left.
+async fn nothing_installed(client: &kube::Client) {
+    let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::all(client.clone());
+    let left = deployments
+        .list(&kube::api::ListParams::default().labels("app.kubernetes.io/managed-by=Helm"))
+        .await
+        .unwrap();
+    assert!(left.items.is_empty(), "{:?}", left.items);
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client.clone());
+    for namespace in ["external-secrets", "reloader"] {
+        assert!(
+            namespaces.get_opt(namespace).await.unwrap().is_none(),
+            "{namespace}"
+        );
+    }
+}
+
+/// The archive of `harness images save` imports into the plane's containerd under every
+/// upstream name, as `kind load image-archive` imports it.
+fn archive_imports_into_containerd(plane: &crate::cluster::LocalPlane, dir: &Path) {
+    let config = crate::deps::DepsConfig::from_env();
+    let bins = crate::deps::Binaries::locate(&config).unwrap();
+    let programs = crate::cluster::upstream_images(&bins.eso, &bins.reloader);
+    let built = crate::node::images::packaged_all(&programs, &config.node_cache()).unwrap();
+    assert!(
+        crate::node::images::all_laid_out(&built),
+        "the node pushed them"
+    );
+    let archive = dir.join("images.tar");
+    crate::node::images::save(&built, &archive).unwrap();
+    let ctr = |args: &[&str]| {
+        let output = std::process::Command::new("ctr")
+            .arg("--address")
+            .arg(plane.run_dir().join("node/containerd/containerd.sock"))
+            .args(["--namespace", "kind-like"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // As `kind load image-archive` runs it.
+    ctr(&[
+        "images",
+        "import",
+        "--all-platforms",
+        "--digests",
+        archive.to_str().unwrap(),
+    ]);
+    let listed = ctr(&["images", "ls", "-q"]);
+    for name in [
+        "ghcr.io/external-secrets/external-secrets:v0.20.4",
+        "oci.external-secrets.io/external-secrets/external-secrets:v0.20.4",
+        "ghcr.io/stakater/reloader:v1.4.22",
+    ] {
+        assert!(listed.lines().any(|l| l == name), "{name} in {listed}");
+    }
 }
