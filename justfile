@@ -11,7 +11,7 @@ lint:
 
 # Run the seed flows, failure stories and Reloader stories on the local plane (the main command).
 seeds *args:
-    cargo run -p harness -- run scenarios/seeds scenarios/failures scenarios/clouds scenarios/reloader scenarios/node --jobs 2 {{args}}
+    cargo run -p harness -- run scenarios/seeds scenarios/failures scenarios/clouds scenarios/auth scenarios/reloader scenarios/node scenarios/helm --jobs 2 {{args}}
 
 # Every scenario tagged reloader, two at a time.
 reloader *args:

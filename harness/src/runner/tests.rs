@@ -167,8 +167,8 @@ async fn run_on_plane(
 /// fail: the run set cannot pass vacuously.
 #[tokio::test]
 async fn seed_and_failure_scenarios_pass_on_the_local_plane() {
-    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures", "clouds"]);
-    assert!(scenarios.len() >= 29, "{} scenarios", scenarios.len());
+    let mut scenarios: Vec<Scenario> = scenarios_under(&["seeds", "failures", "clouds", "auth"]);
+    assert!(scenarios.len() >= 31, "{} scenarios", scenarios.len());
     assert!(
         scenarios
             .iter()
