@@ -471,7 +471,11 @@ fn pod_proxy_url(given: Option<&str>, listen: SocketAddr) -> anyhow::Result<Stri
     let ip = listen.ip();
     if ip.is_loopback() || ip.is_unspecified() {
         anyhow::bail!(
-            "--install: the routing proxy listens on {listen}, which the cluster's pods cannot              name. Start the run with --proxy-listen on an address of this machine the pods              route to, e.g. for kind the gateway of its Docker network: --proxy-listen              $(docker network inspect kind -f '{{{{(index .IPAM.Config 0).Gateway}}}}'):8400              (or add --pod-proxy URL when the pods know this machine by another name)"
+            "--install: the routing proxy listens on {listen}, which the cluster's pods cannot \
+             name. Start the run with --proxy-listen on an address of this machine the pods \
+             route to, e.g. for kind the gateway of its Docker network: --proxy-listen \
+             $(docker network inspect kind -f '{{{{(index .IPAM.Config 0).Gateway}}}}'):8400 \
+             (or add --pod-proxy URL when the pods know this machine by another name)"
         );
     }
     Ok(format!("http://{listen}"))

@@ -6,9 +6,9 @@
 //! project's Go module; [`values`] says what the bench adds to the user's values (the proxy and
 //! CA for ESO's controller, nothing else); [`Helm`] runs `helm upgrade --install … --wait` with
 //! the user's values file unchanged, their inline values, then the bench's, and uninstalls;
-//! [`Releases`] keeps what one owner installed, for upgrades with changed values and removal.
-//! A release that fails to install (Helm or the chart's schema refuses the values, or its pods
-//! never become ready) is uninstalled before the error is returned, so nothing is left.
+//! [`Releases`] keeps what one owner installed, for upgrades with changed values and removal,
+//! and uninstalls a release that failed to install, saying which images its pods could not
+//! pull.
 
 pub mod chart;
 pub mod releases;
@@ -72,6 +72,24 @@ pub enum HelmError {
         /// The error.
         source: std::io::Error,
     },
+}
+
+/// Which `helm upgrade --install` this is, for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deploy {
+    /// The release's first.
+    Install,
+    /// A change to an installed release.
+    Upgrade,
+}
+
+impl Deploy {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Upgrade => "upgrade",
+        }
+    }
 }
 
 /// One layer of a release's values, in the order Helm reads them (later over earlier).
@@ -138,46 +156,16 @@ impl Helm {
         }
     }
 
-    /// Installs a release and waits for its resources to be ready; `pod_proxy` is where the
-    /// release's pods reach the fakes. On failure the release is uninstalled.
-    pub async fn install(
+    /// `helm upgrade --install --wait` with the user's values in order, then the bench's;
+    /// `pod_proxy` is where the release's pods reach the fakes. A failed release stays as
+    /// Helm leaves it (a failed revision) for the caller to inspect or uninstall.
+    pub async fn deploy(
         &self,
         client: &kube::Client,
         spec: &ReleaseSpec,
         pod_proxy: &str,
         ca_pem: &str,
-    ) -> Result<(), HelmError> {
-        let outcome = self
-            .deploy(client, spec, pod_proxy, ca_pem, "install")
-            .await;
-        if outcome.is_err() {
-            let _ = self.uninstall(&spec.name, &spec.namespace).await;
-        }
-        outcome
-    }
-
-    /// Upgrades an installed release to `spec`'s values and waits for its resources to be
-    /// ready again. On failure the release stays as Helm leaves it (a failed revision), as
-    /// `helm upgrade` leaves it for a user.
-    pub async fn upgrade(
-        &self,
-        client: &kube::Client,
-        spec: &ReleaseSpec,
-        pod_proxy: &str,
-        ca_pem: &str,
-    ) -> Result<(), HelmError> {
-        self.deploy(client, spec, pod_proxy, ca_pem, "upgrade")
-            .await
-    }
-
-    /// `helm upgrade --install --wait` with the user's values in order, then the bench's.
-    async fn deploy(
-        &self,
-        client: &kube::Client,
-        spec: &ReleaseSpec,
-        pod_proxy: &str,
-        ca_pem: &str,
-        action: &'static str,
+        action: Deploy,
     ) -> Result<(), HelmError> {
         let chart = spec.chart.prepare(&self.cache.join("charts"))?;
         let mut user = Value::Object(serde_json::Map::new());
@@ -236,7 +224,7 @@ impl Helm {
         let outcome = self.run(command).await;
         let _ = std::fs::remove_dir_all(&dir);
         outcome?.map_err(|message| HelmError::Helm {
-            action,
+            action: action.verb(),
             release: spec.name.clone(),
             values: spec.files_said(),
             message,
@@ -300,6 +288,41 @@ fn read_values(path: &Path) -> Result<Value, HelmError> {
     } else {
         value
     })
+}
+
+/// The images a release's pods wait for and cannot pull, with what to do: the bench's images
+/// are built on this machine and no registry serves them, so a cluster the bench did not
+/// start must be given them. Empty when no pod waits on an image.
+pub async fn unpullable(client: &kube::Client, namespace: &str) -> String {
+    let api: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(client.clone(), namespace);
+    let Ok(pods) = api.list(&kube::api::ListParams::default()).await else {
+        return String::new();
+    };
+    let images: std::collections::BTreeSet<String> = pods
+        .items
+        .iter()
+        .filter_map(|pod| pod.status.as_ref()?.container_statuses.as_ref())
+        .flatten()
+        .filter(|status| {
+            status
+                .state
+                .as_ref()
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.as_deref())
+                .is_some_and(|reason| reason.contains("ImagePull"))
+        })
+        .map(|status| status.image.clone())
+        .collect();
+    if images.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\nthe cluster cannot pull {}: the bench builds its images on this machine. Save them \
+         with `harness images save DIR` and load them into the cluster (kind: `kind load \
+         image-archive DIR/images.tar`; k3d: `k3d image import DIR/images.tar`), then run again",
+        images.into_iter().collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// The `kubernetes` Service's address, where in-cluster clients reach the API server (it is

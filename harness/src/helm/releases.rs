@@ -2,7 +2,7 @@
 //! values each was installed with, so a release can be upgraded with changes over them and
 //! everything is uninstalled, newest first, when the owner is done.
 
-use super::{ChartKind, Helm, HelmError, ReleaseSpec, Values};
+use super::{ChartKind, Deploy, Helm, HelmError, ReleaseSpec, Values};
 
 /// Why a release could not be upgraded.
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +37,30 @@ impl Releases {
         }
     }
 
-    /// Installs `spec` and waits until it is ready. It is recorded even when Helm refuses it:
-    /// its namespace (with the bench's CA) is still there to remove.
+    /// Installs `spec` and waits until it is ready. A release that fails (Helm or the
+    /// chart's schema refuses the values, or its pods never get ready) is uninstalled, and
+    /// the error says which images its pods could not pull, if that is why. It is recorded
+    /// either way: its namespace (with the bench's CA) is still there to remove.
     pub async fn install(&mut self, spec: ReleaseSpec) -> Result<(), HelmError> {
         self.installed.push(spec);
         let spec = &self.installed[self.installed.len() - 1];
-        self.helm
-            .install(&self.client, spec, &self.pod_proxy, &self.ca_pem)
-            .await
+        let mut outcome = self
+            .helm
+            .deploy(
+                &self.client,
+                spec,
+                &self.pod_proxy,
+                &self.ca_pem,
+                Deploy::Install,
+            )
+            .await;
+        if let Err(error) = &mut outcome {
+            if let HelmError::Helm { message, .. } = error {
+                message.push_str(&super::unpullable(&self.client, &spec.namespace).await);
+            }
+            let _ = self.helm.uninstall(&spec.name, &spec.namespace).await;
+        }
+        outcome
     }
 
     /// Upgrades the release of `chart` with `changes` over the values it has (maps merged,
@@ -64,7 +80,13 @@ impl Releases {
         spec.values.extend(changes);
         Ok(self
             .helm
-            .upgrade(&self.client, spec, &self.pod_proxy, &self.ca_pem)
+            .deploy(
+                &self.client,
+                spec,
+                &self.pod_proxy,
+                &self.ca_pem,
+                Deploy::Upgrade,
+            )
             .await?)
     }
 

@@ -1,8 +1,8 @@
-//! `harness run --kubeconfig FILE --install`: ESO's and Reloader's charts installed for the
-//! whole run on a cluster the harness did not start (the user's kind, k3d or dev cluster),
-//! with ESO's CRDs, wired to the bench as on the real node; a check that the cluster's pods reach the fakes
-//! before the first scenario, which says what to change when they cannot; and the releases
-//! uninstalled at the end.
+//! `harness run --kubeconfig FILE --install`: ESO's CRDs and ESO's and Reloader's charts
+//! installed for the whole run on a cluster the harness did not start (the user's kind, k3d or
+//! dev cluster), wired to the bench as on the real node; a check that the cluster's pods reach
+//! the fakes before the first scenario, which says what to change when they cannot; and the
+//! releases uninstalled at the end.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -89,9 +89,8 @@ pub async fn install(
             values: file.iter().cloned().map(Values::File).collect(),
         };
         if let Err(error) = installed.releases.install(spec).await {
-            let advice = pods_not_running(&cluster.client, name).await;
             let left = installed.uninstall(&cluster.client).await;
-            return Err(format!("{error}{advice}{}", crds_left(&left)));
+            return Err(format!("{error}{}", crds_left(&left)));
         }
     }
     cluster.eso_log = releases::eso_log(&installed.releases).unwrap_or(cluster.eso_log.clone());
@@ -109,40 +108,6 @@ pub fn crds_left(names: &[String]) -> String {
         "\nESO's CRDs this run created stay (deleting them deletes every object of their \
          kinds): kubectl delete crd {}",
         names.join(" ")
-    )
-}
-
-/// Why a release's pods do not run, with what to do, when an image is the cause: the bench's
-/// images are built here and no registry serves them, so the cluster must be given them.
-async fn pods_not_running(client: &kube::Client, namespace: &str) -> String {
-    let api: kube::Api<k8s_openapi::api::core::v1::Pod> =
-        kube::Api::namespaced(client.clone(), namespace);
-    let Ok(pods) = api.list(&kube::api::ListParams::default()).await else {
-        return String::new();
-    };
-    let images: std::collections::BTreeSet<String> = pods
-        .items
-        .iter()
-        .filter_map(|pod| pod.status.as_ref()?.container_statuses.as_ref())
-        .flatten()
-        .filter(|status| {
-            status
-                .state
-                .as_ref()
-                .and_then(|s| s.waiting.as_ref())
-                .and_then(|w| w.reason.as_deref())
-                .is_some_and(|reason| reason.contains("ImagePull"))
-        })
-        .map(|status| status.image.clone())
-        .collect();
-    if images.is_empty() {
-        return String::new();
-    }
-    format!(
-        "\nthe cluster cannot pull {}: the bench builds its images on this machine. Save them \
-         with `harness images save DIR` and load them into the cluster (kind: `kind load \
-         image-archive DIR/images.tar`; k3d: `k3d image import DIR/images.tar`), then run again",
-        images.into_iter().collect::<Vec<_>>().join(", ")
     )
 }
 

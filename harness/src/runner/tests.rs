@@ -830,6 +830,7 @@ async fn kubeconfig_install_runs_the_seed_on_a_cluster_the_harness_did_not_start
             );
             nothing_installed(&client).await;
             archive_imports_into_containerd(&plane, dir.path());
+            unpullable_images_are_named(&client).await;
             proxy.shutdown().await;
             plane.stop().await;
         }),
@@ -935,4 +936,30 @@ fn archive_imports_into_containerd(plane: &crate::cluster::LocalPlane, dir: &Pat
     ] {
         assert!(listed.lines().any(|l| l == name), "{name} in {listed}");
     }
+}
+
+/// A pod whose image no registry serves: the advice a failed install gets names the image and
+/// how to load the bench's images.
+async fn unpullable_images_are_named(client: &kube::Client) {
+    crate::k8s::apply_yaml(
+        client,
+        "apiVersion: v1\nkind: Namespace\nmetadata: { name: unpullable }\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: { name: no-image, namespace: unpullable }\n\
+         spec: { containers: [{ name: app, image: \"example.invalid/not-served:1\" }] }\n",
+    )
+    .await
+    .unwrap();
+    let mut said = String::new();
+    for _ in 0..120 {
+        said = crate::helm::unpullable(client, "unpullable").await;
+        if !said.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        said.contains("cannot pull example.invalid/not-served:1")
+            && said.contains("harness images save DIR"),
+        "{said}"
+    );
 }
