@@ -15,7 +15,7 @@ pub use bindings::Bindings;
 pub use spec::ScenarioSpec;
 pub use world::{World, vault_name};
 
-use crate::step::upgrade::Operator;
+use crate::step::operator::Operator;
 use crate::step::{StepBody, StepEntry, StepKind};
 
 /// The default step timeout.

@@ -110,7 +110,7 @@ pub struct References<'a> {
     /// A variable the step sets, for the steps after it.
     pub bind: Option<&'a str>,
     /// A component the scenario installs with `install: helm`.
-    pub helm_component: Option<upgrade::Operator>,
+    pub helm_component: Option<operator::Operator>,
 }
 
 /// Declares [`StepKind`] once: each variant with its doc (the schema's description), its step

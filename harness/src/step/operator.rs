@@ -1,7 +1,10 @@
-//! What the `reloader` and `eso` steps do to an operator process.
+//! The operators steps act on, and what the `reloader` and `eso` steps do to their processes.
+//! A leaf: the scenario loader reads [`Operator`] without importing any step.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::helm::ChartKind;
 
 /// Stop, start or restart an operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -23,6 +26,27 @@ impl OperatorAction {
             Self::Stop => "stop",
             Self::Start => "start",
             Self::Restart => "restart",
+        }
+    }
+}
+
+/// An operator the bench installs from its chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Operator {
+    /// External Secrets Operator (`components.eso`).
+    Eso,
+    /// Stakater Reloader (`components.reloader`).
+    Reloader,
+}
+
+impl Operator {
+    /// Its chart.
+    #[must_use]
+    pub fn chart(self) -> ChartKind {
+        match self {
+            Self::Eso => ChartKind::ExternalSecrets,
+            Self::Reloader => ChartKind::Reloader,
         }
     }
 }

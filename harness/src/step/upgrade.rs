@@ -8,27 +8,9 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::operator::Operator;
 use super::{References, Step, StepContext, StepError, StepOutcome};
-use crate::helm::{ChartKind, UpgradeError, Values};
-
-/// An operator the bench installs from its chart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum Operator {
-    /// External Secrets Operator (`components.eso`).
-    Eso,
-    /// Stakater Reloader (`components.reloader`).
-    Reloader,
-}
-
-impl Operator {
-    fn chart(self) -> ChartKind {
-        match self {
-            Self::Eso => ChartKind::ExternalSecrets,
-            Self::Reloader => ChartKind::Reloader,
-        }
-    }
-}
+use crate::helm::{UpgradeError, Values};
 
 /// `- upgrade: { component: eso, values: { concurrent: 4 } }`
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
