@@ -44,16 +44,7 @@ impl Releases {
     pub async fn install(&mut self, spec: ReleaseSpec) -> Result<(), HelmError> {
         self.installed.push(spec);
         let spec = &self.installed[self.installed.len() - 1];
-        let mut outcome = self
-            .helm
-            .deploy(
-                &self.client,
-                spec,
-                &self.pod_proxy,
-                &self.ca_pem,
-                Deploy::Install,
-            )
-            .await;
+        let mut outcome = self.deploy(spec, Deploy::Install).await;
         if let Err(error) = &mut outcome {
             if let HelmError::Helm { message, .. } = error {
                 message.push_str(&super::unpullable(&self.client, &spec.namespace).await);
@@ -71,23 +62,20 @@ impl Releases {
         chart: ChartKind,
         changes: Vec<Values>,
     ) -> Result<(), UpgradeError> {
-        let spec = self
+        let index = self
             .installed
-            .iter_mut()
-            .rev()
-            .find(|spec| spec.chart.kind == chart)
+            .iter()
+            .rposition(|spec| spec.chart.kind == chart)
             .ok_or(UpgradeError::NotInstalled(chart.name()))?;
-        spec.values.extend(changes);
-        Ok(self
-            .helm
-            .deploy(
-                &self.client,
-                spec,
-                &self.pod_proxy,
-                &self.ca_pem,
-                Deploy::Upgrade,
-            )
-            .await?)
+        self.installed[index].values.extend(changes);
+        Ok(self.deploy(&self.installed[index], Deploy::Upgrade).await?)
+    }
+
+    /// `spec` through Helm, for this owner's pods and CA.
+    async fn deploy(&self, spec: &ReleaseSpec, action: Deploy) -> Result<(), HelmError> {
+        self.helm
+            .deploy(&self.client, spec, &self.pod_proxy, &self.ca_pem, action)
+            .await
     }
 
     /// What was installed, oldest first.

@@ -139,6 +139,8 @@ pub fn save(images: &[Image], out: &Path) -> Result<(), ImageError> {
     let mut archive = tar::Builder::new(std::io::BufWriter::new(file));
     let mut written = std::collections::BTreeSet::new();
     let (mut docker, mut oci) = (Vec::new(), Vec::new());
+    // Where a blob sits in a layout and in the archive alike.
+    let path = |digest: &str| format!("blobs/{}", digest.replacen(':', "/", 1));
     for image in images {
         let name = image.repository.as_str();
         let layout = image.layout();
@@ -146,14 +148,13 @@ pub fn save(images: &[Image], out: &Path) -> Result<(), ImageError> {
             let text = std::fs::read(&path).map_err(|e| failed(name, e))?;
             serde_json::from_slice(&text).map_err(|e| failed(name, e))
         };
-        let blob = |digest: &str| layout.join("blobs").join(digest.replacen(':', "/", 1));
         let index = read(layout.join("index.json"))?;
         let descriptor = index["manifests"][0].clone();
         let digest = descriptor["digest"]
             .as_str()
             .ok_or_else(|| failed(name, "its layout names no manifest"))?
             .to_owned();
-        let manifest = read(blob(&digest))?;
+        let manifest = read(layout.join(path(&digest)))?;
         let config = manifest["config"]["digest"]
             .as_str()
             .ok_or_else(|| failed(name, "its manifest names no config"))?
@@ -166,9 +167,8 @@ pub fn save(images: &[Image], out: &Path) -> Result<(), ImageError> {
             .collect();
         for digest in std::iter::once(&digest).chain([&config]).chain(&layers) {
             if written.insert(digest.clone()) {
-                let path = format!("blobs/{}", digest.replacen(':', "/", 1));
                 archive
-                    .append_path_with_name(blob(digest), &path)
+                    .append_path_with_name(layout.join(path(digest)), path(digest))
                     .map_err(|e| failed(name, e))?;
             }
         }
@@ -181,7 +181,6 @@ pub fn save(images: &[Image], out: &Path) -> Result<(), ImageError> {
                     .map(move |tag| format!("{repository}:{tag}"))
             })
             .collect();
-        let path = |digest: &str| format!("blobs/{}", digest.replacen(':', "/", 1));
         docker.push(json!({
             "Config": path(&config),
             "RepoTags": names,

@@ -253,7 +253,7 @@ fn squeeze(lines: Vec<String>) -> Vec<String> {
 /// The lines of a log about `namespace`. controller-runtime logs JSON with a `namespace` field;
 /// the level, message and error are what a reader needs (not the timestamps or stack traces).
 /// Other lines are kept whole when they name the namespace.
-pub(crate) fn lines_about(text: &str, namespace: &str) -> Vec<String> {
+fn lines_about(text: &str, namespace: &str) -> Vec<String> {
     squeeze(
         text.lines()
             .filter_map(|line| log_line(line, namespace))

@@ -93,7 +93,9 @@ pub async fn install(
             return Err(format!("{error}{}", crds_left(&left)));
         }
     }
-    cluster.eso_log = releases::eso_log(&installed.releases).unwrap_or(cluster.eso_log.clone());
+    if let Some(log) = releases::eso_log(&installed.releases) {
+        cluster.eso_log = log;
+    }
     cluster.run_installed = true;
     Ok(installed)
 }
