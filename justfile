@@ -4,6 +4,11 @@
 test:
     cargo test --workspace
 
+# The bench's image (`harness serve` in a container), built into Docker from a release build.
+image tag="akv-e2e-bench:0.1.0":
+    cargo build --release -p harness
+    target/release/harness images bench --tag {{tag}}
+
 # Lint gates CI applies.
 lint:
     cargo fmt --all -- --check

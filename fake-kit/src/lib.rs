@@ -17,6 +17,8 @@
 //! - [`durable`]: crash-safe file replacement for state that must survive `kill -9`.
 //! - [`clock`]: the controllable clock both fakes read, so scenarios can expire credentials,
 //!   tokens and soft-deleted objects without sleeping.
+//! - [`container`]: the bench image's contract (ports, state directory, user, ready line),
+//!   shared by the harness that builds it and the testcontainers module that starts it.
 //! - [`control`]: which requests the fakes' `/_emulator` control API answers (those addressed
 //!   to the fake itself, never those under an Azure host name).
 
@@ -24,6 +26,7 @@ pub mod audit;
 pub mod chunked;
 pub mod clock;
 pub mod cloud;
+pub mod container;
 pub mod control;
 pub mod durable;
 pub mod pki;

@@ -31,6 +31,7 @@ pub mod arm;
 pub mod cli;
 pub mod cluster;
 pub mod deps;
+pub mod docker;
 pub mod duration;
 pub mod event;
 pub mod export;

@@ -89,6 +89,7 @@ pub struct Bench {
     credentials: Option<(Uuid, Uuid, String)>,
     /// The cloud clients are pointed at: the first one asked for.
     cloud: Cloud,
+    ca_pem: String,
 }
 
 impl Bench {
@@ -184,6 +185,7 @@ impl Bench {
             state_dir: options.state_dir,
             credentials,
             cloud,
+            ca_pem: ca.cert_pem().to_owned(),
         })
     }
 
@@ -251,6 +253,32 @@ impl Bench {
                 let _ = writeln!(out, "export {key}={}", shell_quote(value));
                 out
             })
+    }
+
+    /// The front door for a host that cannot read the state directory (the bench in a
+    /// container): `GET /ca.pem`, `GET /env` (the `export` lines) and `GET /env.json` (the
+    /// same as one object). Values are as the bench sees them; a client elsewhere swaps in
+    /// its own address of the proxy and its own copy of the CA.
+    pub fn front_door(&self) -> axum::Router {
+        let env: serde_json::Map<String, serde_json::Value> = self
+            .env()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.into()))
+            .collect();
+        let script = self.env_script();
+        let ca = self.ca_pem.clone();
+        axum::Router::new()
+            .route(
+                "/ca.pem",
+                axum::routing::get(move || async move {
+                    ([(http::header::CONTENT_TYPE, "application/x-pem-file")], ca)
+                }),
+            )
+            .route("/env", axum::routing::get(move || async move { script }))
+            .route(
+                "/env.json",
+                axum::routing::get(move || async move { axum::Json(env) }),
+            )
     }
 
     /// fake-aad, for in-process control.
@@ -459,10 +487,20 @@ fn load_directory(options: &Options) -> Result<Directory, ServeError> {
         path: path.clone(),
         source,
     })?;
-    Directory::from_yaml(&text).map_err(|e| ServeError::Invalid {
-        path,
+    let directory = Directory::from_yaml(&text).map_err(|e| ServeError::Invalid {
+        path: path.clone(),
         message: e.to_string(),
-    })
+    })?;
+    if path != saved {
+        // A restart on this state directory alone must find the same tenants and credentials
+        // the vault state's role assignments name.
+        let text = serde_json::to_vec_pretty(&directory).expect("directory serialises");
+        fake_kit::durable::write_atomic(&saved, &text).map_err(|source| ServeError::State {
+            path: saved.clone(),
+            source,
+        })?;
+    }
+    Ok(directory)
 }
 
 /// One tenant, an app registration with a client secret, and a managed identity: the world

@@ -1,6 +1,9 @@
 //! `harness images save DIR`: the images the bench builds for ESO's and Reloader's charts,
 //! in one archive a cluster the harness did not start can load (`kind load image-archive`,
 //! `k3d image import`, `docker load`), since no registry serves them.
+//!
+//! `harness images bench`: the bench's own image (`harness serve` in a container) built into
+//! Docker from this harness binary.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +13,7 @@ use anyhow::Context;
 
 use crate::cluster::upstream_images;
 use crate::deps::{Component, DepsConfig};
+use crate::docker::{Docker, image};
 use crate::node::images;
 use crate::supervise::Supervisor;
 
@@ -27,10 +31,43 @@ enum ImagesCommand {
         /// The folder to write `images.tar` in (created when missing).
         dir: PathBuf,
     },
+    /// Build the bench's image (`harness serve` in a container) into Docker from this harness
+    /// binary; starts a Docker daemon for the build when none answers.
+    Bench {
+        /// The image's name:tag.
+        #[arg(long, default_value = image::DEFAULT_TAG)]
+        tag: String,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ImagesCommand::Save { dir } = args.command;
+    match args.command {
+        ImagesCommand::Save { dir } => save(&dir),
+        ImagesCommand::Bench { tag } => bench(&tag),
+    }
+}
+
+fn bench(tag: &str) -> anyhow::Result<ExitCode> {
+    let binary = std::env::current_exe().context("cannot find the harness binary")?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let docker = runtime.block_on(Docker::connect_or_start(&DepsConfig::from_env()))?;
+    let built = image::build(&docker, &binary, tag)?;
+    println!("{} ({:.1} MB)", built.tag, built.megabytes());
+    println!(
+        "run it: docker run --rm -p 127.0.0.1:{p}:{p} -p 127.0.0.1:{i}:{i} {tag}",
+        p = image::PROXY_PORT,
+        i = image::INFO_PORT,
+    );
+    if docker.started_here() {
+        println!(
+            "(built into the Docker daemon the harness started, whose images stay in {})",
+            DepsConfig::from_env().docker_cache().display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn save(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = DepsConfig::from_env();
     let wanted = [Component::Eso, Component::Reloader, Component::Crane];
     crate::deps::build_missing(&config, &wanted, &std::collections::BTreeMap::new())
@@ -56,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !images::all_laid_out(&built) {
         lay_out(&crane.path, &cache, &built)?;
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let out = dir.join("images.tar");
     images::save(&built, &out)?;
     println!("{}", out.display());

@@ -58,8 +58,22 @@ enum Command {
     Down(down::Args),
     /// Show what runs in a run directory, versions and readiness.
     Status(status::Args),
-    /// Save the images the bench builds (ESO, Reloader) for a cluster it did not start.
+    /// Save the images the bench builds (ESO, Reloader) for a cluster it did not start, or
+    /// build the bench's own image.
     Images(images::Args),
+}
+
+/// The `harness` program: parses the command line, runs it, prints a failure.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("harness: {error:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Runs the parsed command; the exit code follows `main`'s contract (0 ok, 1 failed, 2 could not run).

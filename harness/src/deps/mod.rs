@@ -117,6 +117,15 @@ impl DepsConfig {
             .join("helm")
     }
 
+    /// `<cache>/akv-e2e/docker`: the data root of a Docker daemon the harness starts.
+    #[must_use]
+    pub fn docker_cache(&self) -> PathBuf {
+        self.bin_root
+            .parent()
+            .map_or_else(std::env::temp_dir, Path::to_path_buf)
+            .join("docker")
+    }
+
     /// `<cache>/akv-e2e/node`: the real node's downloads and built images.
     #[must_use]
     pub fn node_cache(&self) -> PathBuf {

@@ -28,12 +28,32 @@ pub struct HostTools {
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
-fn find(program: &str) -> Option<PathBuf> {
+/// `program` on `PATH` or in the system directories a root shell would search.
+pub(crate) fn find(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from))
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
+}
+
+/// Installs Debian `packages` with apt-get (no recommends, no prompts).
+pub(crate) fn apt_install(packages: &[&str]) -> Result<(), Unavailable> {
+    if find("apt-get").is_none() {
+        return Err(Unavailable(format!(
+            "{} missing and there is no apt-get to install it",
+            packages.join(", ")
+        )));
+    }
+    tracing::info!(?packages, "installing with apt-get");
+    run(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &format!("apt-get install {}", packages.join(" ")),
+    )
+    .map(drop)
 }
 
 fn run(command: &mut Command, what: &str) -> Result<String, Unavailable> {
@@ -68,25 +88,7 @@ pub fn prepare(cache: &Path) -> Result<HostTools, Unavailable> {
             && Path::new(CNI_BIN).join("bridge").is_file()
     };
     if !complete() {
-        if find("apt-get").is_none() {
-            return Err(Unavailable(
-                "containerd, runc and the CNI plugins are missing and there is no apt-get to install them".into(),
-            ));
-        }
-        tracing::info!("installing containerd, runc and the CNI plugins with apt-get");
-        run(
-            Command::new("apt-get")
-                .args([
-                    "install",
-                    "-y",
-                    "--no-install-recommends",
-                    "containerd",
-                    "runc",
-                    "containernetworking-plugins",
-                ])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-            "apt-get install containerd runc containernetworking-plugins",
-        )?;
+        apt_install(&["containerd", "runc", "containernetworking-plugins"])?;
         if !complete() {
             return Err(Unavailable(
                 "apt-get ran, but containerd, runc or the CNI plugins are still missing".into(),

@@ -4,6 +4,7 @@
 mod support;
 
 mod attacks;
+mod container;
 mod errors;
 mod eso;
 mod identity;
