@@ -1,6 +1,7 @@
 //! The pipeline every Key Vault request goes through, in Key Vault's order:
 //! vault by host → injected faults → authentication (401 challenge before anything else is
-//! looked at, §2.4) → route → name and `api-version` checks → authorization → handler → audit.
+//! looked at, §2.4) → route → name check → service limits (opt in, [`crate::limits`]) →
+//! `api-version` check → authorization → handler → audit.
 
 use std::collections::BTreeMap;
 
@@ -16,9 +17,10 @@ use crate::certificates::{self, CertificateOperation};
 use crate::error::{AkvError, Challenge};
 use crate::extract::{self, RequestHost};
 use crate::keys::{self, KeyOperation};
+use crate::limits::{Cost, KeyProfile};
 use crate::request::RequestContext;
 use crate::secrets::{self, SecretOperation};
-use crate::state::AppState;
+use crate::state::{AppState, Vault};
 use crate::vault::valid_object_name;
 
 /// A routed data-plane operation.
@@ -71,6 +73,62 @@ impl Operation {
             Operation::Secret(op) => op.requirement(),
             Operation::Key(op) => op.requirement(),
             Operation::Certificate(op) => op.requirement(),
+        }
+    }
+}
+
+/// What `operation` costs of the vault's service-limit budgets ([`crate::limits`]): a key
+/// operation is weighted by its key's type (from the request for a create or import, else the
+/// stored key's latest version).
+fn cost(operation: &Operation, vault: &Vault, body: &[u8]) -> Cost {
+    let json = || serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
+    let bits_of = |n: &str| u32::try_from(n.len() * 3 / 4 * 8).ok();
+    match operation {
+        Operation::Secret(op) => Cost {
+            transactions: 1,
+            creates: u32::from(matches!(op, SecretOperation::SetSecret(_))),
+            ..Cost::default()
+        },
+        Operation::Certificate(op) => Cost {
+            transactions: 1,
+            creates: u32::from(matches!(op, CertificateOperation::ImportCertificate(_))),
+            ..Cost::default()
+        },
+        Operation::Key(KeyOperation::CreateKey(_)) => {
+            let json = json();
+            let kty = json["kty"].as_str().unwrap_or("RSA");
+            let bits = json["key_size"]
+                .as_u64()
+                .and_then(|b| u32::try_from(b).ok());
+            Cost {
+                key_creates: KeyProfile::new(kty, bits).create_weight(),
+                ..Cost::default()
+            }
+        }
+        Operation::Key(KeyOperation::ImportKey(_)) => {
+            let json = json();
+            let key = &json["key"];
+            let kty = key["kty"].as_str().unwrap_or("RSA");
+            let mut profile = KeyProfile::new(kty, key["n"].as_str().and_then(bits_of));
+            profile.hsm |= json["hsm"].as_bool().unwrap_or(false);
+            Cost {
+                creates: 1,
+                key_transactions: profile.transaction_weight(),
+                ..Cost::default()
+            }
+        }
+        Operation::Key(op) => {
+            let stored = op
+                .object()
+                .and_then(|name| vault.keys().find(name, None).ok())
+                .map(|(_, version)| version.payload);
+            let profile = stored.map_or_else(KeyProfile::default, |key| {
+                KeyProfile::new(&key.kty, key.n.as_deref().and_then(bits_of))
+            });
+            Cost {
+                key_transactions: profile.transaction_weight(),
+                ..Cost::default()
+            }
         }
     }
 }
@@ -216,6 +274,12 @@ async fn pipeline(
         && !valid_object_name(name)
     {
         return Err(AkvError::InvalidName(name.to_owned()));
+    }
+
+    if let Err((left, say)) = vault.charge(cost(&operation, &vault, &body), state.clock().unix()) {
+        return Err(AkvError::Throttled {
+            retry_after: say.then_some(left),
+        });
     }
 
     let query: BTreeMap<String, String> =

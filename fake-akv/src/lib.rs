@@ -45,7 +45,9 @@
 //! [`fake_kit::Clock`], shared with fake-aad in tests, so tokens expire, soft-deleted
 //! secrets are purged and a vault's `deletionDelaySeconds` window (deletes, recovers and purges
 //! settling as Key Vault's do) passes without sleeping. The window is not persisted: after a
-//! restart everything has settled.
+//! restart everything has settled. A vault with `serviceLimits` charges each request against
+//! Key Vault's per-10-second budgets (`limits`) after authentication and answers 429
+//! `Throttled` past them.
 //!
 //! `tests/conformance/` holds Microsoft's recordings of the real service transcribed as cases
 //! the integration tests replay.
@@ -73,6 +75,7 @@ mod extract;
 mod keys;
 mod kind;
 mod kind_handlers;
+mod limits;
 mod middleware;
 pub mod operations;
 mod paging;

@@ -13,6 +13,7 @@ use crate::audit::AuditLog;
 use crate::auth::token::TokenVerifier;
 use crate::certificates::store::{CertificateMaterial, CertificateStore};
 use crate::keys::store::{KeyMaterial, KeyStore};
+use crate::limits;
 use crate::persist::{
     self, Journal, Journaled, KindChange, PersistError, Record, Snapshot, VaultState, journal_path,
     read_journal,
@@ -55,6 +56,8 @@ pub struct Vault {
     secrets: Mutex<SecretStore>,
     keys: Mutex<KeyStore>,
     certificates: Mutex<CertificateStore>,
+    /// The service-limit window (charged only when the spec has `serviceLimits`).
+    window: Mutex<limits::Window>,
     journal: Option<Arc<Journal>>,
 }
 
@@ -119,6 +122,7 @@ impl Vault {
             secrets: Mutex::new(store),
             keys: Mutex::new(KeyStore::default()),
             certificates: Mutex::new(CertificateStore::default()),
+            window: Mutex::default(),
             journal,
         };
         vault.configure_stores();
@@ -132,6 +136,7 @@ impl Vault {
             secrets: Mutex::new(persist::rebuild(state.secrets)?),
             keys: Mutex::new(persist::rebuild(state.keys)?),
             certificates: Mutex::new(persist::rebuild(state.certificates)?),
+            window: Mutex::default(),
             journal,
         };
         vault.configure_stores();
@@ -144,6 +149,21 @@ impl Vault {
         self.secrets().set_deletion_delay(delay);
         self.keys().set_deletion_delay(delay);
         self.certificates().set_deletion_delay(delay);
+    }
+
+    /// Charges a request's cost against the vault's service limits at `now`: `Err` with the
+    /// seconds left in the window (and whether to say so in `Retry-After`) when it would
+    /// overdraw a budget. Vaults without `serviceLimits` never refuse.
+    pub(crate) fn charge(&self, cost: limits::Cost, now: i64) -> Result<(), (u32, bool)> {
+        let spec = self.spec();
+        let Some(limits) = &spec.service_limits else {
+            return Ok(());
+        };
+        self.window
+            .lock()
+            .expect("service-limit window lock")
+            .charge(limits, cost, now)
+            .map_err(|left| (left, limits.retry_after))
     }
 
     /// Settles every object kind's pending deletes and recovers and purges what is due, so

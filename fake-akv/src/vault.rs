@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::limits::ServiceLimits;
+
 /// The whole configuration file.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -78,6 +80,9 @@ pub struct VaultSpec {
     /// Secrets present when the vault is created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SeedSecret>,
+    /// Key Vault's service limits (429 `Throttled` past them); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_limits: Option<ServiceLimits>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference

@@ -144,7 +144,7 @@ async fn vaults_can_be_created_used_and_deleted() {
             .admin(Method::GET, "/_emulator/vaults", None)
             .await
             .expect(200);
-        assert_eq!(listed.body.as_array().unwrap().len(), 3);
+        assert_eq!(listed.body.as_array().unwrap().len(), 4);
         // kv-new is reached through the default vault route only after a routing change, so
         // address it by name with the Azure host form through the admin-made default.
         env.admin(

@@ -5,6 +5,7 @@
 //! - `secrets`: every secret operation's happy path and wire shape, routing by host, headers.
 //! - `limits`: names, sizes, api-version, 405s.
 //! - `paging`: maxresults and nextLink.
+//! - `service_limits`: 429 `Throttled` on a vault with `serviceLimits`, weights, windows.
 //! - `soft_delete`: delete, get/list deleted, recover, purge, retention.
 //! - `backup`: backup and restore.
 //! - `concurrency`: parallel writers.
@@ -28,5 +29,6 @@ mod keys;
 mod limits;
 mod paging;
 mod secrets;
+mod service_limits;
 mod soft_delete;
 mod support;

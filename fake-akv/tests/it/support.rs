@@ -102,6 +102,19 @@ vaults:
       - name: seeded
         value: from-config
         tags: {{managed-by: external-secrets}}
+  - name: kv-limited
+    tenantId: {TENANT}
+    roleAssignments:
+      - principalId: {officer}
+        role: Key Vault Secrets Officer
+      - principalId: {officer}
+        role: Key Vault Crypto Officer
+    serviceLimits:
+      transactions: 3
+      creates: 2
+      keyTransactions: 16
+      keyCreates: 2
+      retryAfter: true
   - name: kv-policy
     tenantId: {TENANT}
     authorization: accessPolicies
@@ -134,7 +147,12 @@ pub use test_support::within;
 
 impl Env {
     pub async fn start() -> Self {
-        let pki = Pki::new(&["kv-rbac.localhost", "kv-policy.localhost", "nope.localhost"]);
+        let pki = Pki::new(&[
+            "kv-rbac.localhost",
+            "kv-policy.localhost",
+            "kv-limited.localhost",
+            "nope.localhost",
+        ]);
         let clock = Clock::system();
         let directory = fake_aad::Directory::from_yaml(&directory_yaml()).expect("directory");
         let aad = start_aad(
@@ -151,6 +169,7 @@ impl Env {
             .client()
             .resolve("kv-rbac.localhost", addr)
             .resolve("kv-policy.localhost", addr)
+            .resolve("kv-limited.localhost", addr)
             .resolve("kv-rbac.vault.azure.net", addr)
             .resolve("kv-rbac.vault.usgovcloudapi.net", addr)
             .resolve("nope.localhost", addr)

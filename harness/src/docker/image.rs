@@ -6,7 +6,8 @@
 //! flags or their environment variables. It listens on fixed ports: [`PROXY_PORT`] (the
 //! routing proxy clients point `HTTPS_PROXY` at) and [`INFO_PORT`] (the CA and the client
 //! environment over plain HTTP); its state directory is [`STATE_DIR`], a volume to mount for
-//! durability (writable by that user, or run with `--user`).
+//! durability (writable by that user, or run with `--user`), where the CA (`ca.pem`) and the
+//! client environment (`bench.env`) are written too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,6 +88,7 @@ COPY harness /usr/local/bin/harness
 COPY --chown={USER}:{USER} state {STATE_DIR}
 USER {USER}:{USER}
 ENV HARNESS_STATE_DIR={STATE_DIR} \\
+    HARNESS_ENV_FILE={STATE_DIR}/bench.env \\
     HARNESS_PROXY_LISTEN=0.0.0.0:{PROXY_PORT} \\
     HARNESS_INFO_LISTEN=0.0.0.0:{INFO_PORT}
 EXPOSE {PROXY_PORT} {INFO_PORT}

@@ -211,6 +211,11 @@ pub struct VaultDecl {
     /// Secrets present when the scenario starts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SeedSecretSpec>,
+    /// Key Vault's service limits: past them the vault answers 429 `Throttled`. `{}` gives
+    /// Microsoft's figures (per 10 seconds: 4,000 transactions, 300 secret creates, ...);
+    /// absent, the vault never throttles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_limits: Option<fake_akv::vault::ServiceLimits>,
 }
 
 /// `principal` holds `role` at `scope`.

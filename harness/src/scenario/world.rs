@@ -80,6 +80,7 @@ pub fn default_azure() -> AzureSpec {
             purge_protection: false,
             deletion_delay_seconds: None,
             secrets: vec![],
+            service_limits: None,
         }],
         ..AzureSpec::default()
     }
@@ -355,6 +356,7 @@ fn build_vault(
         spec.deletion_delay_seconds = seconds;
     }
     spec.secrets = vault.secrets.iter().map(seed).collect();
+    spec.service_limits.clone_from(&vault.service_limits);
     spec.validate().map_err(|e| WorldError::Vault {
         vault: vault.name.clone(),
         message: e.to_string(),
