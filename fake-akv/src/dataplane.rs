@@ -276,7 +276,8 @@ async fn pipeline(
         return Err(AkvError::InvalidName(name.to_owned()));
     }
 
-    if let Err((left, say)) = vault.charge(cost(&operation, &vault, &body), state.clock().unix()) {
+    let charged = vault.charge(|| cost(&operation, &vault, &body), state.clock().unix());
+    if let Err((left, say)) = charged {
         return Err(AkvError::Throttled {
             retry_after: say.then_some(left),
         });

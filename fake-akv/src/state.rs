@@ -153,12 +153,18 @@ impl Vault {
 
     /// Charges a request's cost against the vault's service limits at `now`: `Err` with the
     /// seconds left in the window (and whether to say so in `Retry-After`) when it would
-    /// overdraw a budget. Vaults without `serviceLimits` never refuse.
-    pub(crate) fn charge(&self, cost: limits::Cost, now: i64) -> Result<(), (u32, bool)> {
+    /// overdraw a budget. Vaults without `serviceLimits` never refuse, and never work out a
+    /// cost (it may read the key store).
+    pub(crate) fn charge(
+        &self,
+        cost: impl FnOnce() -> limits::Cost,
+        now: i64,
+    ) -> Result<(), (u32, bool)> {
         let spec = self.spec();
         let Some(limits) = &spec.service_limits else {
             return Ok(());
         };
+        let cost = cost();
         self.window
             .lock()
             .expect("service-limit window lock")

@@ -170,12 +170,7 @@ impl Bench {
             ca: options.state_dir.join("ca.pem"),
             vault_url: cloud.vault_url(DEFAULT_VAULT),
         };
-        let info_path = options.state_dir.join(SERVE_INFO_FILE);
-        let text = serde_json::to_vec_pretty(&info).expect("serve info serialises");
-        fake_kit::durable::write_atomic(&info_path, &text).map_err(|source| ServeError::State {
-            path: info_path.clone(),
-            source,
-        })?;
+        write_json(&options.state_dir.join(SERVE_INFO_FILE), &info)?;
         Ok(Self {
             aad,
             akv,
@@ -422,11 +417,7 @@ fn load_vaults(options: &Options, directory: &Directory) -> Result<EmulatorConfi
         None if saved.exists() => saved.clone(),
         None => {
             let vaults = default_vaults(directory);
-            let text = serde_json::to_vec_pretty(&vaults).expect("vaults serialise");
-            fake_kit::durable::write_atomic(&saved, &text).map_err(|source| ServeError::State {
-                path: saved.clone(),
-                source,
-            })?;
+            write_json(&saved, &vaults)?;
             return Ok(vaults);
         }
     };
@@ -455,11 +446,7 @@ pub fn default_vaults(directory: &Directory) -> EmulatorConfig {
         })
         .into_iter()
         .collect();
-    let spec = serde_json::json!({
-        "name": DEFAULT_VAULT,
-        "tenantId": tenant.map_or(Uuid::nil(), |t| t.id),
-    });
-    let mut vault: VaultSpec = serde_json::from_value(spec).expect("minimal vault spec");
+    let mut vault = VaultSpec::new(DEFAULT_VAULT, tenant.map_or(Uuid::nil(), |t| t.id));
     vault.authorization = Authorization::Rbac;
     vault.role_assignments = role_assignments;
     EmulatorConfig {
@@ -470,37 +457,34 @@ pub fn default_vaults(directory: &Directory) -> EmulatorConfig {
 
 fn load_directory(options: &Options) -> Result<Directory, ServeError> {
     let saved = options.state_dir.join(DIRECTORY_FILE);
-    let path = match &options.directory {
-        Some(path) => path.clone(),
-        None if saved.exists() => saved.clone(),
-        None => {
-            let directory = default_directory();
-            let text = serde_json::to_vec_pretty(&directory).expect("directory serialises");
-            fake_kit::durable::write_atomic(&saved, &text).map_err(|source| ServeError::State {
-                path: saved.clone(),
-                source,
-            })?;
-            return Ok(directory);
-        }
-    };
-    let text = std::fs::read_to_string(&path).map_err(|source| ServeError::State {
-        path: path.clone(),
-        source,
-    })?;
-    let directory = Directory::from_yaml(&text).map_err(|e| ServeError::Invalid {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    if path != saved {
-        // A restart on this state directory alone must find the same tenants and credentials
-        // the vault state's role assignments name.
-        let text = serde_json::to_vec_pretty(&directory).expect("directory serialises");
-        fake_kit::durable::write_atomic(&saved, &text).map_err(|source| ServeError::State {
-            path: saved.clone(),
+    let read = |path: &Path| {
+        let text = std::fs::read_to_string(path).map_err(|source| ServeError::State {
+            path: path.to_path_buf(),
             source,
         })?;
-    }
+        Directory::from_yaml(&text).map_err(|e| ServeError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    };
+    let directory = match &options.directory {
+        Some(path) => read(path)?,
+        None if saved.exists() => return read(&saved),
+        None => default_directory(),
+    };
+    // A restart on this state directory alone must find the same tenants and credentials
+    // the vault state's role assignments name.
+    write_json(&saved, &directory)?;
     Ok(directory)
+}
+
+/// Writes `value` as JSON to a state file, crash-safe.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), ServeError> {
+    let text = serde_json::to_vec_pretty(value).expect("state serialises");
+    fake_kit::durable::write_atomic(path, &text).map_err(|source| ServeError::State {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// One tenant, an app registration with a client secret, and a managed identity: the world

@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use fake_kit::container::{IMAGE_NAME, INFO_PORT, PROXY_PORT, STATE_DIR};
 use testcontainers::core::{ContainerPort, Mount, WaitFor};
 use testcontainers::runners::AsyncRunner;
-use testcontainers::{GenericImage, ImageExt};
+use testcontainers::{ContainerRequest, GenericImage, ImageExt};
 
 pub use running::RunningBench;
 pub use world::World;
@@ -159,23 +159,23 @@ impl AkvBench {
             .with_exposed_port(ContainerPort::Tcp(PROXY_PORT))
             .with_exposed_port(ContainerPort::Tcp(INFO_PORT))
             .with_wait_for(WaitFor::message_on_stderr(fake_kit::container::READY_LINE));
-        let mut request = image.with_cmd(["serve"]);
-        let seeded = match &self.state_dir {
-            Some(dir) => {
-                use std::os::unix::fs::MetadataExt as _;
-                let owner = std::fs::metadata(dir).map_err(|source| Error::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
-                request = request
-                    .with_mount(Mount::bind_mount(dir.display().to_string(), STATE_DIR))
-                    .with_user(format!("{}:{}", owner.uid(), owner.gid()));
-                dir.join(VAULT_STATE).exists()
-            }
-            None => false,
-        };
-        let world = if seeded {
-            World::from_state_dir(self.state_dir.as_deref().expect("seeded implies a dir"))?
+        let mut request = ContainerRequest::from(image);
+        if let Some(dir) = &self.state_dir {
+            use std::os::unix::fs::MetadataExt as _;
+            let owner = std::fs::metadata(dir).map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            request = request
+                .with_mount(Mount::bind_mount(dir.display().to_string(), STATE_DIR))
+                .with_user(format!("{}:{}", owner.uid(), owner.gid()));
+        }
+        let kept = self
+            .state_dir
+            .as_deref()
+            .filter(|dir| dir.join(VAULT_STATE).exists());
+        let world = if let Some(dir) = kept {
+            World::from_state_dir(dir)?
         } else {
             let (directory, vaults) = self.world.files()?;
             request = request

@@ -104,8 +104,7 @@ impl World {
     }
 
     pub(crate) fn add_vault(&mut self, name: &str) {
-        let spec = serde_json::json!({ "name": name, "tenantId": self.tenant_id() });
-        let mut vault: VaultSpec = serde_json::from_value(spec).expect("a minimal vault spec");
+        let mut vault = VaultSpec::new(name, self.tenant_id());
         vault.authorization = Authorization::Rbac;
         self.vaults.push(vault);
     }
@@ -162,21 +161,23 @@ impl World {
     /// refers to that the world does not declare.
     pub fn files(&self) -> Result<(Vec<u8>, Vec<u8>), Error> {
         let mut vaults = self.vaults.clone();
-        let find = |vaults: &mut Vec<VaultSpec>, name: &str, what: &str| {
-            let index = vaults.iter().position(|v| v.name == name).ok_or_else(|| {
-                Error::World(format!(
-                    "{what} names vault {name}, which is not declared (with_vault)"
-                ))
-            })?;
-            Ok::<_, Error>(index)
+        let index_of = |name: &str, what: &str| {
+            self.vaults
+                .iter()
+                .position(|v| v.name == name)
+                .ok_or_else(|| {
+                    Error::World(format!(
+                        "{what} names vault {name}, which is not declared (with_vault)"
+                    ))
+                })
         };
         for (vault, secret) in &self.secrets {
-            let index = find(&mut vaults, vault, &format!("secret {}", secret.name))?;
+            let index = index_of(vault, &format!("secret {}", secret.name))?;
             vaults[index].secrets.push(secret.clone());
         }
         for role in &self.roles {
             let what = format!("role {} for {}", role.name, role.principal);
-            let index = find(&mut vaults, &role.vault, &what)?;
+            let index = index_of(&role.vault, &what)?;
             let principal_id = self.principal(&role.principal).ok_or_else(|| {
                 Error::World(format!(
                     "{what}: no app or managed identity is called {} (with_app, with_managed_identity)",

@@ -50,7 +50,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn bench(tag: &str) -> anyhow::Result<ExitCode> {
     let binary = std::env::current_exe().context("cannot find the harness binary")?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let docker = runtime.block_on(Docker::connect_or_start(&DepsConfig::from_env()))?;
+    let config = DepsConfig::from_env();
+    let docker = runtime.block_on(Docker::connect_or_start(&config))?;
     let built = image::build(&docker, &binary, tag)?;
     println!("{} ({:.1} MB)", built.tag, built.megabytes());
     println!(
@@ -61,7 +62,7 @@ fn bench(tag: &str) -> anyhow::Result<ExitCode> {
     if docker.started_here() {
         println!(
             "(built into the Docker daemon the harness started, whose images stay in {})",
-            DepsConfig::from_env().docker_cache().display()
+            config.docker_cache().display()
         );
     }
     Ok(ExitCode::SUCCESS)

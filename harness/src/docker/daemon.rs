@@ -94,17 +94,11 @@ impl Docker {
         if answers(&host) {
             return Ok(Self { host, owned: None });
         }
-        let owned = start(config).await?;
+        let owned = start(config, &host).await?;
         Ok(Self {
             host,
             owned: Some(owned),
         })
-    }
-
-    /// The daemon's address, as `DOCKER_HOST` spells it.
-    #[must_use]
-    pub fn host(&self) -> &str {
-        &self.host
     }
 
     /// True when the harness started this daemon (and will stop it).
@@ -113,19 +107,10 @@ impl Docker {
         self.owned.is_some()
     }
 
-    /// `docker` aimed at this daemon.
-    #[must_use]
-    pub fn cli(&self) -> Command {
-        let mut command = Command::new(find("docker").unwrap_or_else(|| "docker".into()));
-        command.env("DOCKER_HOST", &self.host);
-        command
-    }
-
     /// Runs `docker args…` and returns its stdout.
     pub fn run(&self, args: &[&str]) -> Result<String, DockerError> {
         let what = format!("docker {}", args.join(" "));
-        let output = self
-            .cli()
+        let output = cli(&self.host)
             .args(args)
             .output()
             .map_err(|e| DockerError::Command {
@@ -142,13 +127,19 @@ impl Docker {
     }
 }
 
+/// `docker` aimed at `host`.
+fn cli(host: &str) -> Command {
+    let mut command = Command::new(find("docker").unwrap_or_else(|| "docker".into()));
+    command.env("DOCKER_HOST", host);
+    command
+}
+
 /// Whether a daemon answers `GET /_ping` at `host` (unix sockets directly; other schemes
 /// through the `docker` CLI).
 fn answers(host: &str) -> bool {
     let Some(path) = host.strip_prefix("unix://") else {
-        return Command::new("docker")
+        return cli(host)
             .args(["version", "--format", "{{.Server.Version}}"])
-            .env("DOCKER_HOST", host)
             .output()
             .is_ok_and(|o| o.status.success());
     };
@@ -163,7 +154,8 @@ fn answers(host: &str) -> bool {
     ping().unwrap_or(false)
 }
 
-async fn start(config: &DepsConfig) -> Result<Owned, DockerError> {
+/// Starts our dockerd on the default socket (`host`) and waits until it answers.
+async fn start(config: &DepsConfig, host: &str) -> Result<Owned, DockerError> {
     if !cfg!(target_os = "linux") || !nix::unistd::geteuid().is_root() {
         return Err(DockerError::Unavailable(format!(
             "no daemon answers at {DEFAULT_SOCKET} and starting one needs root on Linux; start Docker or set DOCKER_HOST"
@@ -191,7 +183,7 @@ async fn start(config: &DepsConfig) -> Result<Owned, DockerError> {
     let _ = std::fs::remove_file(DEFAULT_SOCKET);
     let spec = ChildSpec::new("dockerd", dockerd)
         .args([
-            format!("--host=unix://{DEFAULT_SOCKET}"),
+            format!("--host={host}"),
             format!("--data-root={}", data_root.display()),
             format!("--exec-root={}", exec_root.display()),
             format!("--pidfile={}", run_dir.join("dockerd.pid").display()),
@@ -208,8 +200,7 @@ async fn start(config: &DepsConfig) -> Result<Owned, DockerError> {
         teardown,
     };
     let started = Instant::now();
-    let host = format!("unix://{DEFAULT_SOCKET}");
-    while !answers(&host) {
+    while !answers(host) {
         if started.elapsed() > START_DEADLINE {
             return Err(DockerError::Start(
                 format!("no answer at {DEFAULT_SOCKET} after {START_DEADLINE:?}"),

@@ -336,12 +336,7 @@ fn build_vault(
             },
         });
     }
-    // Built through serde so fake-akv's defaults (location, resource group, ...) apply.
-    let mut spec: VaultSpec = serde_json::from_value(serde_json::json!({
-        "name": name,
-        "tenantId": tenant_id,
-    }))
-    .expect("minimal vault spec");
+    let mut spec = VaultSpec::new(name, tenant_id);
     spec.authorization = match vault.authorization {
         AuthorizationSpec::Rbac => Authorization::Rbac,
         AuthorizationSpec::AccessPolicies => Authorization::AccessPolicies,
