@@ -35,6 +35,18 @@ review:
 bench-akv seconds="5":
     bench/akv.sh {{seconds}}
 
+# Rotation latency per hop on seed 002 with Reloader (vault write, ESO's GetSecret, Secret
+# updated, Deployment patched, new pods Ready; force-sync and refreshInterval), p50/p95/max of
+# N rotations on NODE (kwok, real), then the plane's warm up and down times.
+bench-e2e rotations="20" node="kwok":
+    bench/e2e.sh {{rotations}} {{node}}
+
+# N ExternalSecrets (default 1,000) against one vault on kwok: time to all synced, Key Vault
+# requests per second, peak RSS and CPU of the bench and of ESO, the same after rotating all.
+bench-scale n="1000" *args:
+    cargo build --release -q -p harness
+    python3 bench/scale.py {{n}} {{args}}
+
 # Local control plane: warm up-to-ready and down times (add --cold for cold build times).
 bench-plane *args:
     bench/plane.sh {{args}}

@@ -15,8 +15,8 @@ use crate::certificates::store::{CertificateMaterial, CertificateStore};
 use crate::keys::store::{KeyMaterial, KeyStore};
 use crate::limits;
 use crate::persist::{
-    self, Journal, Journaled, KindChange, PersistError, Record, Snapshot, VaultState, journal_path,
-    read_journal,
+    self, Journal, Journaled, KindChange, PersistError, Record, Snapshot, VaultState,
+    folding_journal_path, journal_path, read_journal,
 };
 use crate::secrets::backup::BackupKey;
 use crate::secrets::store::{NewSecretVersion, SecretStore, SecretValue};
@@ -379,18 +379,14 @@ impl AppState {
         }
     }
 
-    /// The whole state as a [`Snapshot`], consistent across vaults and kinds.
+    /// The whole state as a [`Snapshot`], consistent across vaults and kinds: every store is
+    /// captured under its lock, all at once, so no change (and no journal record) happens
+    /// between the first store and the last, and `journalSeq` is read under those locks.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
-        self.capture(|| self.inner.journal.as_ref().map_or(0, |j| j.seq()))
-    }
-
-    /// Captures every store under its lock, all at once, so no change (and no journal record)
-    /// happens between the first store and the last; `journal_seq` runs under those locks.
-    fn capture(&self, journal_seq: impl FnOnce() -> u64) -> Snapshot {
         let vaults = self.inner.vaults.read().expect("vaults lock");
         let locked: Vec<_> = vaults.values().map(|v| v.lock_all()).collect();
-        let journal_seq = journal_seq();
+        let journal_seq = self.inner.journal.as_ref().map_or(0, |j| j.seq());
         Snapshot {
             format: persist::FORMAT,
             default_vault: self.default_vault(),
@@ -420,7 +416,7 @@ impl AppState {
         let Some(journal) = &self.inner.journal else {
             return Ok(());
         };
-        journal.compact(|| self.capture(|| journal.cut()))
+        journal.compact(|| self.snapshot())
     }
 
     /// Makes every change made so far durable through the journal (blocking). A no-op
@@ -429,7 +425,7 @@ impl AppState {
         let Some(journal) = &self.inner.journal else {
             return Ok(());
         };
-        journal.sync_through(journal.seq(), || self.capture(|| journal.cut()))
+        journal.sync_through(journal.seq(), || self.snapshot())
     }
 
     /// Applies journal records, in order, to this state (replay at load).
@@ -598,9 +594,10 @@ fn journal(settings: &Settings, seq: u64) -> Option<Arc<Journal>> {
 /// Loading lives beside the state it replays the journal into, so that `persist`
 /// knows nothing of [`AppState`].
 impl Snapshot {
-    /// Reads a state file and replays its journal; `None` when there is no state file yet.
-    /// Works beside a running fake (`harness export`): a compaction between reading the
-    /// snapshot and the journal shows as a gap in `seq`, and the pair is read again.
+    /// Reads a state file and replays its journal, the segment being folded first;
+    /// `None` when there is no state file yet. Works beside a running fake (`harness export`):
+    /// a compaction between reading the snapshot and the segments shows as a gap in `seq`,
+    /// and they are read again.
     pub fn load(path: &Path) -> Result<Option<Self>, PersistError> {
         let mut attempts = 0;
         loop {
@@ -608,7 +605,8 @@ impl Snapshot {
             let Some(snapshot) = Self::read(path)? else {
                 return Ok(None);
             };
-            let mut records = read_journal(&journal_path(path))?;
+            let mut records = read_journal(&folding_journal_path(path))?;
+            records.extend(read_journal(&journal_path(path))?);
             records.retain(|r| r.seq > snapshot.journal_seq);
             let continuous = records
                 .iter()

@@ -120,6 +120,8 @@ pub enum OutputStream {
     Stderr,
     /// Diagnostics from the harness (object dumps, diffs).
     Log,
+    /// What a measuring step measured (a table), shown whether it passed or not.
+    Figures,
     /// The failure dump gathered when a step failed: the namespace's events and ESO's
     /// conditions, ESO's and Reloader's log lines, the fakes' audit records.
     Dump,

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use super::{FORMAT, PersistError, journal_path};
+use super::{FORMAT, PersistError, folding_journal_path, journal_path};
 use crate::certificates::store::{CertificateMaterial, IssuancePolicy, IssuanceRequest};
 use crate::keys::store::KeyMaterial;
 use crate::secrets::store::SecretValue;
@@ -359,18 +359,19 @@ impl Snapshot {
         Ok(Some(snapshot))
     }
 
-    /// Makes `path` hold exactly this state (an import): the journal beside it is removed
-    /// first, so a crash midway leaves no journal that belongs to another state.
+    /// Makes `path` hold exactly this state (an import): the journal segments beside it are
+    /// removed first, so a crash midway leaves no journal that belongs to another state.
     pub fn save(&self, path: &Path) -> Result<(), PersistError> {
-        let journal = journal_path(path);
-        match std::fs::remove_file(&journal) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(PersistError::Io {
-                    path: journal,
-                    source,
-                });
+        for journal in [folding_journal_path(path), journal_path(path)] {
+            match std::fs::remove_file(&journal) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(PersistError::Io {
+                        path: journal,
+                        source,
+                    });
+                }
             }
         }
         self.write(path).map(drop)

@@ -5,6 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
@@ -171,6 +172,16 @@ pub fn journal_path(state_file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The journal segment a background compaction is folding into a fresh snapshot:
+/// `vault-state.json.journal.old`. It exists from a rotation until that snapshot is on disk, and
+/// its records all precede the current segment's.
+#[must_use]
+pub fn folding_journal_path(state_file: &Path) -> PathBuf {
+    let mut name = journal_path(state_file).into_os_string();
+    name.push(".old");
+    PathBuf::from(name)
+}
+
 /// The records of a journal, in order; a torn last line is ignored, absence is no records.
 pub fn read_journal(path: &Path) -> Result<Vec<Record>, PersistError> {
     let text = match std::fs::read(path) {
@@ -204,15 +215,15 @@ pub fn read_journal(path: &Path) -> Result<Vec<Record>, PersistError> {
     Ok(records)
 }
 
-/// The journal of a durable state: records not yet written, and the file.
+/// The journal of a durable state: records not yet written, and the files.
 #[derive(Debug)]
 pub(crate) struct Journal {
     snapshot: PathBuf,
     path: PathBuf,
+    folding_path: PathBuf,
     pending: Mutex<Pending>,
-    /// `None` until the first compaction opens (and empties) the file; the lock serialises
-    /// writes, fsyncs and compactions.
-    file: Mutex<Option<Written>>,
+    /// Serialises writes, fsyncs, rotations and compactions.
+    disk: Mutex<Disk>,
 }
 
 #[derive(Debug)]
@@ -222,12 +233,22 @@ struct Pending {
     seq: u64,
 }
 
+#[derive(Debug, Default)]
+struct Disk {
+    /// `None` until the first compaction opens (and empties) the current segment, and again
+    /// after a failed write or rotation: the next sync then compacts in full.
+    written: Option<Written>,
+    /// The background compaction folding the previous segment into a fresh snapshot; it
+    /// answers that snapshot's size.
+    folding: Option<JoinHandle<Result<u64, PersistError>>>,
+}
+
 #[derive(Debug)]
 struct Written {
     file: File,
-    /// Every record up to here is on disk (in the journal or a snapshot).
+    /// Every record up to here is on disk (in a journal segment or a snapshot).
     durable: u64,
-    /// Bytes appended since the last compaction, and the size that triggers the next one.
+    /// Bytes appended to the current segment, and the size that rotates it.
     size: u64,
     compact_at: u64,
 }
@@ -241,12 +262,13 @@ impl Journal {
     pub(crate) fn new(snapshot: PathBuf, seq: u64) -> Self {
         Self {
             path: journal_path(&snapshot),
+            folding_path: folding_journal_path(&snapshot),
             snapshot,
             pending: Mutex::new(Pending {
                 lines: Vec::new(),
                 seq,
             }),
-            file: Mutex::new(None),
+            disk: Mutex::default(),
         }
     }
 
@@ -270,34 +292,30 @@ impl Journal {
         }
     }
 
-    /// The last sequence number issued: the ticket of a change already appended.
+    /// The last sequence number issued: the ticket of a change already appended, and the
+    /// `journalSeq` of a capture taken under every store lock.
     pub(crate) fn seq(&self) -> u64 {
         lock(&self.pending).seq
     }
 
-    /// Drops the buffered records and returns the last number issued; call while holding
-    /// every store lock, for a capture that includes them all.
-    pub(crate) fn cut(&self) -> u64 {
-        let mut pending = lock(&self.pending);
-        pending.lines.clear();
-        pending.seq
-    }
-
     /// Returns once every record up to `ticket` is on disk, writing and fsyncing the buffer
-    /// for every writer waiting (group commit), or compacting when the journal is due.
+    /// for every writer waiting (group commit). A segment grown past the last snapshot's size
+    /// is then rotated and folded into a fresh snapshot off the write path.
     pub(crate) fn sync_through(
         &self,
         ticket: u64,
         capture: impl FnOnce() -> Snapshot,
     ) -> Result<(), PersistError> {
-        let mut file = lock(&self.file);
-        let written = match file.as_mut() {
+        let mut guard = lock(&self.disk);
+        let disk = &mut *guard;
+        reap(disk, false);
+        let written = match disk.written.as_mut() {
             Some(written) if written.durable >= ticket => return Ok(()),
-            Some(written) if written.size < written.compact_at => written,
-            _ => return self.compact_locked(&mut file, capture),
+            Some(written) => written,
+            None => return self.compact_locked(disk, capture),
         };
         let (lines, seq) = {
-            let mut pending = lock(&self.pending);
+            let pending = &mut *lock(&self.pending);
             (std::mem::take(&mut pending.lines), pending.seq)
         };
         let appended = written
@@ -307,28 +325,79 @@ impl Journal {
         if let Err(source) = appended {
             // The file may end in a partial record: the next sync compacts, which rewrites
             // everything from memory and empties the file.
-            *file = None;
-            return Err(self.io_error(source));
+            disk.written = None;
+            return Err(io_error(&self.path, source));
         }
         written.durable = seq;
         written.size += lines.len() as u64;
+        if written.size >= written.compact_at && disk.folding.is_none() {
+            // This write is durable already; a failed rotation only makes the next sync
+            // compact in full.
+            if let Err(error) = self.rotate(disk, capture) {
+                tracing::error!(%error, "rotating the journal; the next write compacts in full");
+                disk.written = None;
+            }
+        }
         Ok(())
     }
 
-    /// Writes a fresh snapshot and empties the journal.
+    /// Starts a new segment and folds the previous one into a fresh snapshot on a thread of
+    /// its own, so that writers never wait for the snapshot's serialisation and fsyncs. A
+    /// crash at any point leaves the old snapshot and both segments, or the new snapshot
+    /// (which includes the previous segment) and both, replayable either way.
+    fn rotate(
+        &self,
+        disk: &mut Disk,
+        capture: impl FnOnce() -> Snapshot,
+    ) -> Result<(), PersistError> {
+        let written = disk.written.as_mut().expect("rotating a written journal");
+        std::fs::rename(&self.path, &self.folding_path)
+            .map_err(|source| io_error(&self.path, source))?;
+        written.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|file| {
+                // The new segment's name must be durable before a write in it is acknowledged.
+                self.sync_folder()?;
+                Ok(file)
+            })
+            .map_err(|source| io_error(&self.path, source))?;
+        written.size = 0;
+        // Taken after the rename, the capture includes every record of the previous segment.
+        let snapshot = capture();
+        let (path, folding) = (self.snapshot.clone(), self.folding_path.clone());
+        let thread = std::thread::Builder::new()
+            .name("fake-akv-compaction".into())
+            .spawn(move || {
+                let size = snapshot.write(&path)?;
+                // Only now may the previous segment go: the snapshot includes it.
+                std::fs::remove_file(&folding)
+                    .and_then(|()| sync_folder_of(&path))
+                    .map_err(|source| io_error(&folding, source))?;
+                Ok(size)
+            })
+            .map_err(|source| io_error(&self.snapshot, source))?;
+        disk.folding = Some(thread);
+        Ok(())
+    }
+
+    /// Writes a fresh snapshot and empties the journal, waiting for a background compaction.
     pub(crate) fn compact(&self, capture: impl FnOnce() -> Snapshot) -> Result<(), PersistError> {
-        self.compact_locked(&mut lock(&self.file), capture)
+        self.compact_locked(&mut lock(&self.disk), capture)
     }
 
     fn compact_locked(
         &self,
-        file: &mut Option<Written>,
+        disk: &mut Disk,
         capture: impl FnOnce() -> Snapshot,
     ) -> Result<(), PersistError> {
+        // Two writers of the snapshot must not race: an older capture could land last.
+        reap(disk, true);
         let snapshot = capture();
         let size = snapshot.write(&self.snapshot)?;
-        // Only now may the journal go: the snapshot includes every record in it.
-        let emptied = match file.take() {
+        // Only now may the journal go: the snapshot includes every record in both segments.
+        let emptied = match disk.written.take() {
             Some(written) => written.file.set_len(0).map(|()| written.file),
             None => OpenOptions::new()
                 .create(true)
@@ -338,12 +407,16 @@ impl Journal {
         }
         .and_then(|f| {
             f.sync_all()?;
+            match std::fs::remove_file(&self.folding_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
             // The journal's name must be durable before any acknowledgement relies on it.
-            File::open(self.snapshot.parent().unwrap_or_else(|| Path::new(".")))?.sync_all()?;
+            self.sync_folder()?;
             Ok(f)
         })
-        .map_err(|source| self.io_error(source))?;
-        *file = Some(Written {
+        .map_err(|source| io_error(&self.path, source))?;
+        disk.written = Some(Written {
             file: emptied,
             durable: snapshot.journal_seq,
             size: 0,
@@ -352,10 +425,50 @@ impl Journal {
         Ok(())
     }
 
-    fn io_error(&self, source: std::io::Error) -> PersistError {
-        PersistError::Io {
-            path: self.path.clone(),
-            source,
+    fn sync_folder(&self) -> std::io::Result<()> {
+        sync_folder_of(&self.snapshot)
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> PersistError {
+    PersistError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl Drop for Journal {
+    /// A background compaction finishes before its journal goes, so that a state reopened in
+    /// the same process never races a snapshot written for the old one.
+    fn drop(&mut self) {
+        reap(&mut lock(&self.disk), true);
+    }
+}
+
+/// Collects a finished background compaction (or waits for it with `wait`). The next rotation
+/// is due when the segment outgrows the snapshot just written; a failed compaction makes the
+/// next sync compact in full, which also removes the previous segment.
+fn reap(disk: &mut Disk, wait: bool) {
+    let Some(folding) = disk.folding.take_if(|thread| wait || thread.is_finished()) else {
+        return;
+    };
+    match folding.join() {
+        Ok(Ok(size)) => {
+            if let Some(written) = disk.written.as_mut() {
+                written.compact_at = size.max(COMPACT_AT_LEAST);
+            }
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "compacting the journal; the next write compacts in full");
+            disk.written = None;
+        }
+        Err(_) => {
+            tracing::error!("the journal's compaction panicked; the next write compacts in full");
+            disk.written = None;
         }
     }
+}
+
+fn sync_folder_of(state_file: &Path) -> std::io::Result<()> {
+    File::open(state_file.parent().unwrap_or_else(|| Path::new(".")))?.sync_all()
 }

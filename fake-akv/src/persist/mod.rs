@@ -17,9 +17,11 @@
 //! `secrets`, `keys` or `certificates` (a certificate's managed key and secret are journaled
 //! as the `keys` and `secrets` changes they are) and `<change>` one of `version` (a version as
 //! it now is, creating its object on first use), `deleted`, `recovered`, `purged` (also a
-//! sweep at the purge date) or `restored` (a whole object from a backup). [`Snapshot::load`]
-//! reads the snapshot and replays, in order, the records whose `seq` is above its
-//! `journalSeq`; they must continue it without a gap.
+//! sweep at the purge date) or `restored` (a whole object from a backup). While a compaction
+//! runs in the background, the previous segment, `<state file>.journal.old`, sits beside it.
+//! [`Snapshot::load`] reads the snapshot and replays, in order, the records of both segments
+//! (the previous one first) whose `seq` is above its `journalSeq`; they must continue it
+//! without a gap.
 //!
 //! # Durability
 //!
@@ -28,21 +30,26 @@
 //! the journal records of its change are fsynced. Records are appended to an in-memory buffer
 //! while the store lock of the change is held (so per object they are in the order the store
 //! made them) and take a sequence number; a request's ticket is the highest number issued
-//! after its change. Group commit: the writer that gets the file lock writes the whole buffer
+//! after its change. Group commit: the writer that gets the disk lock writes the whole buffer
 //! and fsyncs once, which covers every ticket issued so far, so writers whose ticket is already
 //! covered return without writing. A write costs O(size of its change), not O(state).
 //!
-//! Compaction writes a fresh snapshot and empties the journal: at start, after every
-//! `/_emulator` write (vault configuration is not journaled), at a clean shutdown, and when
-//! the journal has grown past the size of the last snapshot (at least [`COMPACT_AT_LEAST`]
-//! bytes), which keeps replay short and compaction amortised O(1) per write. It holds the file
-//! lock and every store lock while it captures the state and drops the buffered records (they
-//! are all in the capture), then writes the snapshot with
-//! [`fake_kit::durable::write_atomic`] (temp file, fsync, rename, fsync of the folder), and
-//! only then truncates the journal.
+//! Compaction keeps replay short. When the current segment has grown past the size of the
+//! last snapshot (at least [`COMPACT_AT_LEAST`] bytes, so amortised O(1) per write), the writer
+//! that grew it renames it to the previous segment, opens a fresh one, fsyncs the folder,
+//! captures the state (under every store lock, so the capture includes every record of the
+//! previous segment) and hands the capture to a thread of its own, which writes the snapshot
+//! with [`fake_kit::durable::write_atomic`] (temp file, fsync, rename, fsync of the folder) and
+//! only then removes the previous segment. Writers go on appending to the fresh segment
+//! meanwhile: no write waits for a snapshot's serialisation or fsyncs. A full compaction
+//! (snapshot, then both segments emptied) runs in the caller at start, after every
+//! `/_emulator` write (vault configuration is not journaled), at a clean shutdown and after a
+//! failed background one; it first waits for a background compaction, so that two snapshot
+//! writers never race.
 //!
-//! Crash safety: before the rename the old snapshot and the whole journal are intact; after it
-//! the new snapshot includes every record still in the journal, which replay skips by `seq`.
+//! Crash safety: before the snapshot's rename the old snapshot and both segments are intact;
+//! after it the new snapshot includes every record of the previous segment (and perhaps the
+//! first of the current one), which replay skips by `seq`.
 //! A crash mid-append leaves a torn last line (no newline, or not valid JSON), which was never
 //! acknowledged and is ignored; any other unreadable line is an error, not silently dropped.
 
@@ -56,7 +63,9 @@ use std::path::PathBuf;
 pub use format::{CertificateState, KeyState, ObjectState, SecretState, Snapshot, VaultState};
 pub(crate) use format::{capture, rebuild};
 pub(crate) use journal::Journal;
-pub use journal::{Journaled, KindChange, Record, journal_path, read_journal};
+pub use journal::{
+    Journaled, KindChange, Record, folding_journal_path, journal_path, read_journal,
+};
 
 /// The format number this build writes and reads.
 pub const FORMAT: u32 = 1;

@@ -354,3 +354,111 @@ fn another_format_is_refused() {
     assert!(Snapshot::load(&dir.join("absent.json")).unwrap().is_none());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_crash_at_any_point_of_a_rotation_replays_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let (journal, folding) = (journal_path(&path), folding_journal_path(&path));
+    let state = durable_state(dir.path());
+    let vault = state.vault("kv1").unwrap();
+    let before = std::fs::read(&path).unwrap();
+    vault.secrets().set("a", value("1"), 10).unwrap();
+    state.sync().unwrap();
+    let first = std::fs::read(&journal).unwrap();
+    let after_first = state.snapshot();
+    state.persist().unwrap();
+    let folded = std::fs::read(&path).unwrap();
+    vault.secrets().set("a", value("2"), 11).unwrap();
+    state.sync().unwrap();
+    let second = std::fs::read(&journal).unwrap();
+    let after_second = state.snapshot();
+    drop(vault);
+    drop(state);
+
+    // (moment of the crash, snapshot, previous segment, current segment, what must load)
+    let moments = [
+        (
+            "segment renamed, no fresh one yet",
+            &before,
+            Some(&first),
+            None,
+            &after_first,
+        ),
+        (
+            "a write in the fresh segment, the snapshot not yet renamed",
+            &before,
+            Some(&first),
+            Some(&second),
+            &after_second,
+        ),
+        (
+            "snapshot renamed, the previous segment not yet removed",
+            &folded,
+            Some(&first),
+            Some(&second),
+            &after_second,
+        ),
+        (
+            "previous segment removed",
+            &folded,
+            None,
+            Some(&second),
+            &after_second,
+        ),
+    ];
+    for (moment, snapshot, previous, current, expected) in moments {
+        std::fs::write(&path, snapshot).unwrap();
+        for (file, contents) in [(&folding, previous), (&journal, current)] {
+            match contents {
+                Some(contents) => std::fs::write(file, contents).unwrap(),
+                None => drop(std::fs::remove_file(file)),
+            }
+        }
+        let loaded = Snapshot::load(&path).unwrap().unwrap();
+        assert_eq!(&loaded, expected, "crash with {moment}");
+    }
+}
+
+#[test]
+fn a_grown_journal_is_folded_into_a_snapshot_while_writes_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let state = durable_state(dir.path());
+    let vault = state.vault("kv1").unwrap();
+    let big = "x".repeat(32 << 10);
+    let grown = COMPACT_AT_LEAST / big.len() as u64 + 1;
+    for _ in 0..grown {
+        vault.secrets().set("big", value(&big), 10).unwrap();
+    }
+    // Writes the records, then rotates: this sync does not wait for the snapshot.
+    state.sync().unwrap();
+    for n in 0..20 {
+        vault
+            .secrets()
+            .set("after", value(&n.to_string()), 11)
+            .unwrap();
+        state.sync().unwrap();
+    }
+    let started = std::time::Instant::now();
+    while folding_journal_path(&path).exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the background compaction never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let on_disk: Snapshot = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(
+        on_disk.journal_seq >= grown,
+        "the snapshot folds the rotated segment (journalSeq {})",
+        on_disk.journal_seq
+    );
+    let current = read_journal(&journal_path(&path)).unwrap();
+    assert!(
+        current.iter().all(|r| r.seq > grown) && current.len() <= 20,
+        "the fresh segment holds only later records: {:?}",
+        current.iter().map(|r| r.seq).collect::<Vec<_>>()
+    );
+    assert_eq!(Snapshot::load(&path).unwrap().unwrap(), state.snapshot());
+}

@@ -40,7 +40,11 @@ impl<W: Write + Send> ReportSink for JsonSink<W> {
             RunEventKind::RunStarted { .. }
             | RunEventKind::StepStarted { .. }
             | RunEventKind::StepOutput {
-                stream: OutputStream::Stdout | OutputStream::Stderr | OutputStream::Log,
+                stream:
+                    OutputStream::Stdout
+                    | OutputStream::Stderr
+                    | OutputStream::Log
+                    | OutputStream::Figures,
                 ..
             } => {}
             RunEventKind::StepOutput {

@@ -89,9 +89,10 @@ impl<W: Write + Send> ReportSink for JunitSink<W> {
             } => {
                 let running = self.running(scenario);
                 let buffer = match stream {
-                    OutputStream::Stdout | OutputStream::Log | OutputStream::Dump => {
-                        &mut running.stdout
-                    }
+                    OutputStream::Stdout
+                    | OutputStream::Log
+                    | OutputStream::Dump
+                    | OutputStream::Figures => &mut running.stdout,
                     OutputStream::Stderr => &mut running.stderr,
                 };
                 buffer.push_str(text);

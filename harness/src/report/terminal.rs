@@ -117,6 +117,12 @@ impl<W: Write + Send> TerminalSink<W> {
             StepResult::TimedOut { after, .. } => Some(format!("timed out after {after:?}")),
             StepResult::Error { message, .. } => Some(format!("error: {message}")),
         };
+        let (figures, output): (Vec<_>, Vec<_>) = output
+            .into_iter()
+            .partition(|(stream, _)| *stream == OutputStream::Figures);
+        for (_, shown) in figures {
+            let _ = writeln!(text, "{}", indent(shown.trim_end(), "          "));
+        }
         if let Some(detail) = detail {
             let _ = writeln!(text, "{}", indent(&detail, "          "));
             for (stream, shown) in output {
@@ -125,6 +131,7 @@ impl<W: Write + Send> TerminalSink<W> {
                     OutputStream::Stderr => "stderr",
                     OutputStream::Log => "log",
                     OutputStream::Dump => "dump",
+                    OutputStream::Figures => unreachable!("printed above"),
                 };
                 let shown = indent(shown.trim_end(), &format!("          {tag}| "));
                 let _ = writeln!(text, "{}", self.paint(DIM, &shown));

@@ -63,6 +63,11 @@ fn events() -> Vec<RunEvent> {
     let dump = step("1.catch.1", "script: kubectl get es -o yaml", "script");
     let clear = step("1.finally.1", "clear Key Vault faults", "clearFaults");
     let after = step("2", "sleep 1s", "sleep");
+    let measure = step(
+        "3",
+        "measure 2 rotations of db-password through ExternalSecret db (force-sync)",
+        "measureRotations",
+    );
     let kinds = vec![
         RunEventKind::RunStarted { scenarios: 3 },
         RunEventKind::ScenarioStarted {
@@ -94,10 +99,27 @@ fn events() -> Vec<RunEvent> {
             result: StepResult::Passed,
             duration: Duration::from_millis(412),
         },
+        RunEventKind::StepStarted {
+            scenario: passing.clone(),
+            step: measure.clone(),
+        },
+        // Figures show whether the step passed or not.
+        RunEventKind::StepOutput {
+            scenario: passing.clone(),
+            step: measure.clone(),
+            stream: OutputStream::Figures,
+            text: "2 rotations of db-password (force-sync), milliseconds\nend to end  150.0  180.0  180.0\n".into(),
+        },
+        RunEventKind::StepFinished {
+            scenario: passing.clone(),
+            step: measure,
+            result: StepResult::Passed,
+            duration: Duration::from_millis(331),
+        },
         RunEventKind::ScenarioFinished {
             scenario: passing,
             result: ScenarioResult::Passed,
-            duration: Duration::from_millis(420),
+            duration: Duration::from_millis(751),
         },
         RunEventKind::ScenarioStarted {
             scenario: failing.clone(),

@@ -33,6 +33,7 @@ pub mod federate;
 pub mod force_sync;
 pub mod grant_access;
 pub mod inject_fault;
+pub mod measure_rotations;
 pub mod purge_vault_secret;
 pub mod recover_vault_secret;
 pub mod reloader;
@@ -218,6 +219,8 @@ step_kinds! {
     Eso(eso::EsoStep) = "eso",
     /// Upgrades a Helm release of the scenario with changed values.
     Upgrade(upgrade::Upgrade) = "upgrade",
+    /// Rotates a vault secret N times and reports how long each hop to the app took.
+    MeasureRotations(measure_rotations::MeasureRotations) = "measureRotations",
 }
 
 impl StepKind {

@@ -11,6 +11,19 @@ use crate::served::{API, Served, VAULT, version_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9_mid_burst() {
+    burst_then_kill_9(16, 400).await;
+}
+
+/// 16 KiB values: the journal outgrows the snapshot several times before the kill, so the kill
+/// lands among rotations and background compactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9_among_background_compactions() {
+    burst_then_kill_9(16 << 10, 1_200).await;
+}
+
+/// Eight workers write versions of their own secret, `value_len` bytes each, until `acks` are
+/// acknowledged; then `kill -9`, a restart, and every acknowledged version must read back.
+async fn burst_then_kill_9(value_len: usize, acks: usize) {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let served = Arc::new(Served::start(&state).await);
@@ -24,7 +37,7 @@ async fn acknowledged_writes_survive_kill_9_mid_burst() {
         workers.push(tokio::spawn(async move {
             for n in 0.. {
                 let name = format!("burst-{worker}");
-                let value = format!("value-{worker}-{n}");
+                let value = format!("value-{worker}-{n}-{}", "x".repeat(value_len));
                 let request = served
                     .client
                     .put(format!("{VAULT}/secrets/{name}?{API}"))
@@ -47,7 +60,7 @@ async fn acknowledged_writes_survive_kill_9_mid_burst() {
         }));
     }
     // Kill while the burst is in full flow.
-    while acked.lock().unwrap().len() < 400 {
+    while acked.lock().unwrap().len() < acks {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "burst too slow"
@@ -65,10 +78,19 @@ async fn acknowledged_writes_survive_kill_9_mid_burst() {
     let burst = started.elapsed();
     let acked = acked.lock().unwrap().clone();
     Arc::into_inner(served).expect("workers are done").kill_9();
+    // The snapshot on disk now: journalSeq above 0 means a background compaction finished.
+    let snapshot: Value = serde_json::from_slice(
+        &std::fs::read(state.join(harness::serve::VAULT_STATE_FILE)).unwrap(),
+    )
+    .unwrap();
+    let folded = snapshot["journalSeq"].as_u64().unwrap_or(0);
     eprintln!(
-        "{} writes acknowledged in {burst:?} before kill -9",
+        "{} writes acknowledged in {burst:?} before kill -9; the snapshot folds {folded} records",
         acked.len()
     );
+    if value_len > 1 << 10 {
+        assert!(folded > 0, "no compaction ran during the burst");
+    }
 
     let served = Served::start(&state).await;
     for (name, version, value) in &acked {
