@@ -20,7 +20,7 @@ fi
 printf '%-4s %10s %10s\n' run up-ready down
 for i in 1 2 3; do
     start="$(now)"
-    "$HARNESS" up --run-dir "$WORK/run" --no-reloader >/dev/null 2>"$WORK/up.log" &
+    "$HARNESS" up --run-dir "$WORK/run" >/dev/null 2>"$WORK/up.log" &
     up_pid=$!
     until grep -q "harness up: running" "$WORK/up.log" 2>/dev/null; do
         kill -0 "$up_pid" 2>/dev/null || { cat "$WORK/up.log" >&2; exit 1; }

@@ -113,7 +113,7 @@ class Bench:
         eso_env = [f"--eso-env={k}={self.env[k]}" for k in ("HTTPS_PROXY", "SSL_CERT_FILE")]
         up_log = open(self.work / "up.log", "w")
         up = subprocess.Popen(
-            [harness, "up", "--run-dir", str(self.work / "plane"), "--no-reloader", "--node", "kwok", *eso_env],
+            [harness, "up", "--run-dir", str(self.work / "plane"), "--node", "kwok", *eso_env],
             stdout=up_log,
             stderr=up_log,
             start_new_session=True,

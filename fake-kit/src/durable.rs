@@ -1,12 +1,23 @@
 //! Crash-safe file replacement, for state that must survive `kill -9`.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 /// Replaces `path` with `contents` so that a crash at any moment leaves either the old file or
 /// the new one: write a sibling temp file, fsync it, rename it over `path`, fsync the folder.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |out| out.write_all(contents))
+}
+
+/// [`write_atomic`] of what `write` streams into the file, which never holds more than
+/// [`SYNC_EVERY`] bytes unsynced: large contents are neither built in memory first nor left
+/// for one long flush, which would stall every other fsync on the same disk (ext4 commits
+/// all dirty data of a file system together) for as long as it takes.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
@@ -14,12 +25,46 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     {
-        let mut file = File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
+        let mut out = BufWriter::with_capacity(1 << 20, Synced::new(File::create(&temp)?));
+        write(&mut out)?;
+        out.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .file
+            .sync_all()?;
     }
     fs::rename(&temp, path)?;
     File::open(dir)?.sync_all()
+}
+
+/// How much [`write_atomic_with`] writes between two fsyncs.
+pub const SYNC_EVERY: u64 = 4 << 20;
+
+/// A file that fsyncs itself every [`SYNC_EVERY`] bytes.
+struct Synced {
+    file: File,
+    unsynced: u64,
+}
+
+impl Synced {
+    fn new(file: File) -> Self {
+        Self { file, unsynced: 0 }
+    }
+}
+
+impl Write for Synced {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(bytes)?;
+        self.unsynced += written as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 #[cfg(test)]
@@ -34,6 +79,15 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        // Streamed, past several fsyncs.
+        let big = vec![b'x'; usize::try_from(SYNC_EVERY).unwrap() * 2 + 7];
+        write_atomic_with(&path, |out| {
+            out.write_all(&big[..10])?;
+            out.write_all(&big[10..])
+        })
+        .unwrap();
+        assert_eq!(fs::read(&path).unwrap(), big);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(dir).unwrap();
     }

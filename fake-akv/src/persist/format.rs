@@ -377,13 +377,21 @@ impl Snapshot {
         self.write(path).map(drop)
     }
 
+    /// Writes the snapshot to `path`, streamed (never the whole text in memory), and answers
+    /// its size.
     pub(super) fn write(&self, path: &Path) -> Result<u64, PersistError> {
-        let text = serde_json::to_vec_pretty(self).expect("a snapshot serialises");
-        fake_kit::durable::write_atomic(path, &text).map_err(|source| PersistError::Io {
+        let mut size = 0;
+        fake_kit::durable::write_atomic_with(path, |out| {
+            let mut counted = Counted { out, size: 0 };
+            serde_json::to_writer_pretty(&mut counted, self)?;
+            size = counted.size;
+            Ok(())
+        })
+        .map_err(|source| PersistError::Io {
             path: path.to_owned(),
             source,
         })?;
-        Ok(text.len() as u64)
+        Ok(size)
     }
 
     pub(crate) fn backup_key_bytes(&self) -> Result<[u8; 32], PersistError> {
@@ -483,4 +491,22 @@ where
         }
     }
     Ok(ObjectStore::from_parts(live, deleted))
+}
+
+/// A writer that counts what passes through it.
+struct Counted<'a> {
+    out: &'a mut dyn std::io::Write,
+    size: u64,
+}
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(bytes)?;
+        self.size += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }

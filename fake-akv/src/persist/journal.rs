@@ -300,7 +300,9 @@ impl Journal {
 
     /// Returns once every record up to `ticket` is on disk, writing and fsyncing the buffer
     /// for every writer waiting (group commit). A segment grown past the last snapshot's size
-    /// is then rotated and folded into a fresh snapshot off the write path.
+    /// is then rotated and folded into a fresh snapshot off the write path. `capture` is
+    /// called only when the journal must first be compacted in full (the first write, or
+    /// after a failure).
     pub(crate) fn sync_through(
         &self,
         ticket: u64,
@@ -333,7 +335,7 @@ impl Journal {
         if written.size >= written.compact_at && disk.folding.is_none() {
             // This write is durable already; a failed rotation only makes the next sync
             // compact in full.
-            if let Err(error) = self.rotate(disk, capture) {
+            if let Err(error) = self.rotate(disk) {
                 tracing::error!(%error, "rotating the journal; the next write compacts in full");
                 disk.written = None;
             }
@@ -342,14 +344,12 @@ impl Journal {
     }
 
     /// Starts a new segment and folds the previous one into a fresh snapshot on a thread of
-    /// its own, so that writers never wait for the snapshot's serialisation and fsyncs. A
-    /// crash at any point leaves the old snapshot and both segments, or the new snapshot
-    /// (which includes the previous segment) and both, replayable either way.
-    fn rotate(
-        &self,
-        disk: &mut Disk,
-        capture: impl FnOnce() -> Snapshot,
-    ) -> Result<(), PersistError> {
+    /// its own. The fold is a restart's load done off-line: the snapshot file and the
+    /// segments are read back from disk, replayed, and written as the new snapshot, so that
+    /// neither the live state's locks nor the writers wait for any of it. A crash at any point
+    /// leaves the old snapshot and both segments, or the new snapshot (which includes the
+    /// previous segment) and both, replayable either way.
+    fn rotate(&self, disk: &mut Disk) -> Result<(), PersistError> {
         let written = disk.written.as_mut().expect("rotating a written journal");
         std::fs::rename(&self.path, &self.folding_path)
             .map_err(|source| io_error(&self.path, source))?;
@@ -364,17 +364,20 @@ impl Journal {
             })
             .map_err(|source| io_error(&self.path, source))?;
         written.size = 0;
-        // Taken after the rename, the capture includes every record of the previous segment.
-        let snapshot = capture();
         let (path, folding) = (self.snapshot.clone(), self.folding_path.clone());
         let thread = std::thread::Builder::new()
             .name("fake-akv-compaction".into())
             .spawn(move || {
+                let started = std::time::Instant::now();
+                let snapshot = Snapshot::load(&path)?.ok_or_else(|| {
+                    PersistError::Invalid(format!("{}: the state file is gone", path.display()))
+                })?;
                 let size = snapshot.write(&path)?;
                 // Only now may the previous segment go: the snapshot includes it.
                 std::fs::remove_file(&folding)
                     .and_then(|()| sync_folder_of(&path))
                     .map_err(|source| io_error(&folding, source))?;
+                tracing::debug!(took = ?started.elapsed(), size, seq = snapshot.journal_seq, "journal folded into the snapshot");
                 Ok(size)
             })
             .map_err(|source| io_error(&self.snapshot, source))?;

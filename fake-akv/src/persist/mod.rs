@@ -36,16 +36,17 @@
 //!
 //! Compaction keeps replay short. When the current segment has grown past the size of the
 //! last snapshot (at least [`COMPACT_AT_LEAST`] bytes, so amortised O(1) per write), the writer
-//! that grew it renames it to the previous segment, opens a fresh one, fsyncs the folder,
-//! captures the state (under every store lock, so the capture includes every record of the
-//! previous segment) and hands the capture to a thread of its own, which writes the snapshot
-//! with [`fake_kit::durable::write_atomic`] (temp file, fsync, rename, fsync of the folder) and
-//! only then removes the previous segment. Writers go on appending to the fresh segment
-//! meanwhile: no write waits for a snapshot's serialisation or fsyncs. A full compaction
-//! (snapshot, then both segments emptied) runs in the caller at start, after every
-//! `/_emulator` write (vault configuration is not journaled), at a clean shutdown and after a
-//! failed background one; it first waits for a background compaction, so that two snapshot
-//! writers never race.
+//! that grew it renames it to the previous segment, opens a fresh one and fsyncs the folder;
+//! writers go on appending to the fresh segment. A thread of its own then folds: it does what
+//! a restart does ([`Snapshot::load`]: the snapshot file and both segments read back from
+//! disk and replayed into a scratch state), writes the result as the new snapshot with
+//! [`fake_kit::durable::write_atomic_with`] (streamed to a temp file fsynced every few MiB,
+//! renamed, the folder fsynced) and only then removes the previous segment. The live state is
+//! never locked for it and no write waits for it. A full compaction (capture of the live
+//! state under every store lock, snapshot, both segments emptied) runs in the caller at start,
+//! after every `/_emulator` write (vault configuration is not journaled), at a clean shutdown
+//! and after a failed fold; it first waits for a running fold, so that two snapshot writers
+//! never race.
 //!
 //! Crash safety: before the snapshot's rename the old snapshot and both segments are intact;
 //! after it the new snapshot includes every record of the previous segment (and perhaps the

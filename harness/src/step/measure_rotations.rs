@@ -447,6 +447,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hops_run_between_the_points_seen_and_a_failure_names_the_missing_ones() {
+        let written = Instant::now();
+        let ms = Duration::from_millis;
+        let rotation = Rotation {
+            read: Some(written + ms(20)),
+            synced: Some(written + ms(30)),
+            patched: Some(written + ms(100)),
+            ready: None,
+        };
+        let (hops, end) = rotation.hops(written);
+        assert_eq!(hops, [Some(ms(20)), Some(ms(10)), Some(ms(70)), None]);
+        assert_eq!(end, Some(ms(30)));
+        assert_eq!(rotation.missing(true), "its new pods were not Ready");
+        assert_eq!(rotation.missing(false), "");
+        assert_eq!(
+            Rotation::default().missing(false),
+            "no GetSecret of the new version, the Secret did not change"
+        );
+    }
+
+    #[test]
     fn percentiles_are_nearest_rank() {
         let samples: Vec<Duration> = (1..=20).map(Duration::from_millis).collect();
         assert_eq!(
