@@ -20,7 +20,7 @@ use crate::persist::{
 };
 use crate::secrets::backup::BackupKey;
 use crate::secrets::store::{NewSecretVersion, SecretStore, SecretValue};
-use crate::store::{ObjectStore, Retention};
+use crate::store::{Change, ObjectStore, Retention};
 use crate::vault::{EmulatorConfig, SpecError, VaultSpec};
 
 /// Settings that are not per vault.
@@ -430,21 +430,34 @@ impl AppState {
 
     /// Applies journal records, in order, to this state (replay at load).
     pub(crate) fn replay(&self, records: Vec<Record>) -> Result<(), PersistError> {
+        // Stores never see each other's changes: each store's are applied in order, under
+        // one lock.
+        let mut by_vault: BTreeMap<String, VaultChanges> = BTreeMap::new();
         for record in records {
+            let changes = by_vault.entry(record.vault).or_default();
+            match record.change {
+                KindChange::Secrets(c) => changes.secrets.push((record.seq, c.into_domain()?)),
+                KindChange::Keys(c) => changes.keys.push((record.seq, c.into_domain()?)),
+                KindChange::Certificates(c) => {
+                    changes.certificates.push((record.seq, c.into_domain()?));
+                }
+            }
+        }
+        let invalid = |(seq, e)| PersistError::Invalid(format!("journal record {seq}: {e}"));
+        for (name, changes) in by_vault {
             // A write racing the removal of its vault; the vault is gone, so is the write.
-            let Some(vault) = self.vault(&record.vault) else {
+            let Some(vault) = self.vault(&name) else {
                 continue;
             };
-            let applied = match record.change {
-                KindChange::Secrets(change) => vault.secrets().apply(change.into_domain()?),
-                KindChange::Keys(change) => vault.keys().apply(change.into_domain()?),
-                KindChange::Certificates(change) => {
-                    vault.certificates().apply(change.into_domain()?)
-                }
-            };
-            applied.map_err(|e| {
-                PersistError::Invalid(format!("journal record {}: {e}", record.seq))
-            })?;
+            vault
+                .secrets()
+                .apply_all(changes.secrets)
+                .map_err(invalid)?;
+            vault.keys().apply_all(changes.keys).map_err(invalid)?;
+            vault
+                .certificates()
+                .apply_all(changes.certificates)
+                .map_err(invalid)?;
         }
         Ok(())
     }
@@ -582,6 +595,14 @@ impl AppState {
         let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
         Some((status, plan.retry_after))
     }
+}
+
+/// A vault's journaled changes, by store, each with its record's `seq`.
+#[derive(Default)]
+struct VaultChanges {
+    secrets: Vec<(u64, Change<SecretValue>)>,
+    keys: Vec<(u64, Change<KeyMaterial>)>,
+    certificates: Vec<(u64, Change<CertificateMaterial>)>,
 }
 
 fn journal(settings: &Settings, seq: u64) -> Option<Arc<Journal>> {

@@ -25,6 +25,9 @@ pub struct Args {
     /// Extra environment for ESO, e.g. `HTTPS_PROXY=http://127.0.0.1:3128` (repeatable).
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env)]
     eso_env: Vec<(String, String)>,
+    /// Extra flag for ESO, e.g. `--eso-arg=--client-qps=500` (repeatable).
+    #[arg(long, value_name = "FLAG", allow_hyphen_values = true)]
+    eso_arg: Vec<OsString>,
     /// Seconds each component may take to become ready.
     #[arg(long, default_value_t = 90)]
     timeout: u64,
@@ -64,6 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|(k, v)| (OsString::from(k), OsString::from(v)))
         .collect();
+    options.eso_args = args.eso_arg;
     options.component_timeout = Duration::from_secs(args.timeout);
     options.advertise_address = args.advertise_address;
     options.node = Node::choose(args.node, &config.node_cache())?;

@@ -223,6 +223,7 @@ pub(super) fn eso<'a>(options: &'a PlaneOptions, port: u16, kubeconfig: &Path) -
             arg("live-addr", format!("127.0.0.1:{port}")),
             arg("enable-leader-election", false),
         ])
+        .args(options.eso_args.iter().cloned())
         .env("KUBECONFIG", kubeconfig);
     spec.env.extend(eso_env(&options.eso_env));
     Component::new(

@@ -22,6 +22,8 @@ pub struct PlaneOptions {
     /// Extra environment for ESO: `HTTPS_PROXY`, `NO_PROXY`, `SSL_CERT_FILE`. `NO_PROXY` always
     /// gains `127.0.0.1,localhost` so ESO reaches the API server directly.
     pub eso_env: Vec<(OsString, OsString)>,
+    /// Extra flags for ESO after the plane's own, e.g. `--client-qps=500`.
+    pub eso_args: Vec<OsString>,
     /// Deadline for each component to become ready.
     pub component_timeout: Duration,
     /// SIGTERM → SIGKILL grace when stopping.
@@ -41,6 +43,7 @@ impl PlaneOptions {
             assets,
             eso: true,
             eso_env: Vec::new(),
+            eso_args: Vec::new(),
             component_timeout: Duration::from_secs(90),
             grace: Duration::from_secs(10),
             advertise_address: None,

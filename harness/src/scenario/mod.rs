@@ -252,7 +252,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         ("reloader", &spec.components.reloader),
     ] {
         if let spec::ComponentSpec::Options(options) = component {
-            check_install(options).map_err(|message| {
+            check_install(name, options).map_err(|message| {
                 error(
                     locate(text, &format!("{name}:")),
                     format!("components.{name}: {message}"),
@@ -290,9 +290,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     })
 }
 
-/// Options of one install kind are refused on the other.
-fn check_install(options: &spec::ComponentOptions) -> Result<(), String> {
+/// Options of one install kind are refused on the other, and flags the plane's shared ESO
+/// could not take.
+fn check_install(name: &str, options: &spec::ComponentOptions) -> Result<(), String> {
     match options.install {
+        spec::Install::Process if name == "eso" && !options.args.is_empty() => Err(
+            "`args` cannot reach ESO: the plane's ESO is shared by every scenario; install \
+             ESO with `install: helm` and its chart's `values` (e.g. `concurrent`), or start \
+             a plane with `harness up --eso-arg` and run on it with `harness run --reuse`"
+                .into(),
+        ),
         spec::Install::Process => {
             let helm_only = [
                 ("values", options.values.is_some()),

@@ -331,7 +331,8 @@ pub struct ComponentOptions {
     /// `process` (default) or `helm`.
     #[serde(default)]
     pub install: Install,
-    /// Extra command-line flags, e.g. `--reload-strategy=annotations` (`install: process`).
+    /// Extra command-line flags, e.g. `--reload-strategy=annotations` (Reloader, `install:
+    /// process`; the plane's ESO is shared and takes none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
     /// Chart values, over `valuesFile` (`install: helm`).

@@ -68,6 +68,17 @@ fn examples_folder_holds_only_step_examples() {
 }
 
 #[test]
+fn every_shipped_scenario_loads() {
+    // The folders no test runs (scale, the bench's recipes) are at least checked here.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let files = discover(&[root.join("scenarios"), root.join("bench")]).unwrap();
+    assert!(files.len() > StepKind::NAMES.len());
+    for file in files {
+        load(&file).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
 fn kubernetes_examples_need_a_cluster_and_azure_ones_do_not() {
     for file in discover(&[examples_dir()]).unwrap() {
         let scenario = load(&file).unwrap();
@@ -211,6 +222,10 @@ const BAD: &[(&str, &str)] = &[
     (
         "args_with_helm",
         "name: x\ncomponents:\n  reloader:\n    install: helm\n    args: [--auto-reload-all]\nsteps: []\n",
+    ),
+    (
+        "args_for_the_shared_eso",
+        "name: x\ncomponents:\n  eso:\n    args: [--concurrent=4]\nsteps: []\n",
     ),
     (
         "missing_values_file",

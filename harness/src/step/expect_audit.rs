@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{References, Step, StepContext, StepError, StepOutcome};
 
-/// Counts Key Vault requests for one secret in the audit log.
+/// Counts Key Vault requests for one secret, or for any, in the audit log.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpectAudit {
     /// The vault; the scenario's first vault when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault: Option<String>,
-    /// The secret name.
-    pub secret: String,
+    /// The secret name; requests for any object of the vault when absent (e.g. every 429).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
     /// The swagger operationId (default `GetSecret`).
     #[serde(default = "default_operation")]
     pub operation: String,
@@ -80,9 +81,11 @@ impl Step for ExpectAudit {
                     .filter(|e| {
                         e.vault.eq_ignore_ascii_case(&vault)
                             && e.operation == self.operation
-                            && e.object_name
-                                .as_deref()
-                                .is_some_and(|n| n.eq_ignore_ascii_case(&self.secret))
+                            && self.secret.as_deref().is_none_or(|secret| {
+                                e.object_name
+                                    .as_deref()
+                                    .is_some_and(|n| n.eq_ignore_ascii_case(secret))
+                            })
                             && self.status.is_none_or(|s| s == e.status)
                     })
                     .count();
@@ -96,10 +99,16 @@ impl Step for ExpectAudit {
         Ok(match looked {
             Ok(()) => StepOutcome::Passed,
             Err(n) => StepOutcome::failed(format!(
-                "{} {} of {vault}/{}: wanted {}, saw {n}",
+                "{} {} of {}{}: wanted {}, saw {n}",
                 self.operation,
                 if n == 1 { "request" } else { "requests" },
-                self.secret,
+                match &self.secret {
+                    Some(secret) => format!("{vault}/{secret}"),
+                    None => format!("any secret in {vault}"),
+                },
+                self.status
+                    .map(|s| format!(" answered {s}"))
+                    .unwrap_or_default(),
                 self.wanted()
             )),
         })
@@ -110,7 +119,7 @@ impl Step for ExpectAudit {
             "expect {} {} of {}",
             self.wanted(),
             self.operation,
-            self.secret
+            self.secret.as_deref().unwrap_or("any secret")
         )
     }
 
