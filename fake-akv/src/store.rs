@@ -1011,31 +1011,26 @@ mod tests {
         replica
             .apply_all(store.take_changes().into_iter().map(|c| ((), c)))
             .unwrap();
+        let mark = |store: &mut ObjectStore<String>, c: char, now: i64| {
+            store
+                .update(
+                    "s",
+                    Some(&first.version),
+                    VersionUpdate::default(),
+                    |p| p.push(c),
+                    now,
+                )
+                .unwrap();
+        };
         // An older version updated, moved by a delete and a recover, then replaced whole.
-        store
-            .update(
-                "s",
-                Some(&first.version),
-                VersionUpdate::default(),
-                |p| p.push('!'),
-                2_000,
-            )
-            .unwrap();
+        mark(&mut store, '!', 2_000);
         store.delete("s", 2_001, RETENTION).unwrap();
         store.recover("s", 2_002).unwrap();
         store.set("s", value("after"), 2_003).unwrap();
         store.delete("s", 2_004, RETENTION).unwrap();
         store.purge("s", 2_005, RETENTION).unwrap();
         store.restore(backup, 2_006).unwrap();
-        store
-            .update(
-                "s",
-                Some(&first.version),
-                VersionUpdate::default(),
-                |p| p.push('#'),
-                2_007,
-            )
-            .unwrap();
+        mark(&mut store, '#', 2_007);
         replica
             .apply_all(store.take_changes().into_iter().map(|c| ((), c)))
             .unwrap();
