@@ -43,6 +43,8 @@ bench-e2e rotations="20" node="kwok":
 
 # N ExternalSecrets (default 1,000) against one vault on kwok: time to all synced, Key Vault
 # requests per second, peak RSS and CPU of the bench and of ESO, the same after rotating all.
+# ESO's defaults pace it at ~10 ExternalSecrets/s; raise them with e.g.
+# `just bench-scale 5000 --eso-arg=--client-qps=500 --eso-arg=--client-burst=1000 --eso-arg=--concurrent=4`.
 bench-scale n="1000" *args:
     cargo build --release -q -p harness
     python3 bench/scale.py {{n}} {{args}}
