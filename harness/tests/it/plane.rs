@@ -402,8 +402,9 @@ fn up_status_down_keep_and_then_stop_a_plane() {
     assert!(status.contains("no plane"), "{status}");
 }
 
-/// Waits (up to 10 s) until no process mentions `needle` in its command line or environment.
-fn gone_within(needle: &str, limit: Duration) -> Vec<(u32, String)> {
+/// Waits (up to `limit`) until no process mentions `needle` in its command line or
+/// environment, and answers those that still do.
+pub(crate) fn gone_within(needle: &str, limit: Duration) -> Vec<(u32, String)> {
     let deadline = Instant::now() + limit;
     loop {
         let left = processes_mentioning(needle);

@@ -19,7 +19,7 @@ use kube::api::{Api, AttachParams, LogParams};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
-use crate::plane::{plane_options, processes_mentioning, spawn_up};
+use crate::plane::{gone_within, plane_options, processes_mentioning, spawn_up};
 
 /// One real node at a time: the host-wide comparison below would otherwise see another test's.
 static ONE_NODE: Mutex<()> = Mutex::const_new(());
@@ -91,7 +91,17 @@ fn host_state() -> BTreeMap<&'static str, String> {
         .iter()
         .flat_map(|needle| processes_mentioning(needle))
         .map(|(_, line)| line)
-        .filter(|l| !l.contains("cargo") && !l.contains("/deps/it-"))
+        // The node's own programs only: a plane's API server mentions kubelet in its flags,
+        // and tests run beside this one start planes of their own. Each test checks its own
+        // plane's processes by its run directory.
+        .filter(|l| {
+            let program = l.split_whitespace().next().unwrap_or_default();
+            let name = Path::new(program)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy();
+            name.starts_with("containerd") || name == "kubelet" || name == "crane"
+        })
         .collect();
     BTreeMap::from([
         ("links", links.join("\n")),
@@ -245,6 +255,11 @@ fn real_node_killed_hard_leaves_nothing_behind() {
     up.kill().expect("SIGKILL harness up");
     up.wait().expect("reap harness up");
     assert_host_restored(&before, Duration::from_secs(20));
+    assert_eq!(
+        gone_within(&run_dir.display().to_string(), Duration::from_secs(20)),
+        Vec::new(),
+        "the plane's processes outlived harness up"
+    );
     eprintln!(
         "host restored {:.2}s after SIGKILL",
         killed.elapsed().as_secs_f64()
