@@ -363,16 +363,10 @@ impl Snapshot {
     /// removed first, so a crash midway leaves no journal that belongs to another state.
     pub fn save(&self, path: &Path) -> Result<(), PersistError> {
         for journal in [folding_journal_path(path), journal_path(path)] {
-            match std::fs::remove_file(&journal) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(PersistError::Io {
-                        path: journal,
-                        source,
-                    });
-                }
-            }
+            fake_kit::durable::remove_if_present(&journal).map_err(|source| PersistError::Io {
+                path: journal,
+                source,
+            })?;
         }
         self.write(path).map(drop)
     }
@@ -380,18 +374,13 @@ impl Snapshot {
     /// Writes the snapshot to `path`, streamed (never the whole text in memory), and answers
     /// its size.
     pub(super) fn write(&self, path: &Path) -> Result<u64, PersistError> {
-        let mut size = 0;
         fake_kit::durable::write_atomic_with(path, |out| {
-            let mut counted = Counted { out, size: 0 };
-            serde_json::to_writer_pretty(&mut counted, self)?;
-            size = counted.size;
-            Ok(())
+            serde_json::to_writer_pretty(out, self).map_err(Into::into)
         })
         .map_err(|source| PersistError::Io {
             path: path.to_owned(),
             source,
-        })?;
-        Ok(size)
+        })
     }
 
     pub(crate) fn backup_key_bytes(&self) -> Result<[u8; 32], PersistError> {
@@ -491,22 +480,4 @@ where
         }
     }
     Ok(ObjectStore::from_parts(live, deleted))
-}
-
-/// A writer that counts what passes through it.
-struct Counted<'a> {
-    out: &'a mut dyn std::io::Write,
-    size: u64,
-}
-
-impl std::io::Write for Counted<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let written = self.out.write(bytes)?;
-        self.size += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
+use fake_kit::durable::{remove_if_present, sync_folder_of};
 use serde::{Deserialize, Serialize};
 
 use super::format::{
@@ -410,10 +411,7 @@ impl Journal {
         }
         .and_then(|f| {
             f.sync_all()?;
-            match std::fs::remove_file(&self.folding_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+            remove_if_present(&self.folding_path)?;
             // The journal's name must be durable before any acknowledgement relies on it.
             self.sync_folder()?;
             Ok(f)
@@ -470,8 +468,4 @@ fn reap(disk: &mut Disk, wait: bool) {
             disk.written = None;
         }
     }
-}
-
-fn sync_folder_of(state_file: &Path) -> std::io::Result<()> {
-    File::open(state_file.parent().unwrap_or_else(|| Path::new(".")))?.sync_all()
 }
