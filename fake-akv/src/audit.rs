@@ -30,6 +30,21 @@ pub struct AuditEntry {
     pub status: u16,
 }
 
+impl AuditEntry {
+    /// Whether this is `operation` on `vault`, and on `object` when one is named; names compare
+    /// as Key Vault compares them, without regard to case.
+    #[must_use]
+    pub fn is(&self, vault: &str, operation: &str, object: Option<&str>) -> bool {
+        self.vault.eq_ignore_ascii_case(vault)
+            && self.operation == operation
+            && object.is_none_or(|object| {
+                self.object_name
+                    .as_deref()
+                    .is_some_and(|name| name.eq_ignore_ascii_case(object))
+            })
+    }
+}
+
 /// The shared, append-only log of [`AuditEntry`]s.
 pub type AuditLog = fake_kit::audit::AuditLog<AuditEntry>;
 

@@ -79,13 +79,7 @@ impl Step for ExpectAudit {
                     .since(cx.audit_mark)
                     .iter()
                     .filter(|e| {
-                        e.vault.eq_ignore_ascii_case(&vault)
-                            && e.operation == self.operation
-                            && self.secret.as_deref().is_none_or(|secret| {
-                                e.object_name
-                                    .as_deref()
-                                    .is_some_and(|n| n.eq_ignore_ascii_case(secret))
-                            })
+                        e.is(&vault, &self.operation, self.secret.as_deref())
                             && self.status.is_none_or(|s| s == e.status)
                     })
                     .count();

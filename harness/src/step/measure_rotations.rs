@@ -177,14 +177,14 @@ impl Watched<'_> {
         before: &Before,
     ) -> bool {
         if rotation.read.is_none() {
-            let read = cx.bench.akv().state().audit().since(mark).iter().any(|e| {
-                e.operation == "GetSecret"
-                    && e.status == 200
-                    && e.vault.eq_ignore_ascii_case(&self.vault)
-                    && e.object_name
-                        .as_deref()
-                        .is_some_and(|o| o.eq_ignore_ascii_case(self.secret))
-            });
+            let read = cx
+                .bench
+                .akv()
+                .state()
+                .audit()
+                .since(mark)
+                .iter()
+                .any(|e| e.status == 200 && e.is(&self.vault, "GetSecret", Some(self.secret)));
             rotation.read = read.then(Instant::now);
         }
         rotation.synced = rotation.synced.or_else(|| {
